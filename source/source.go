@@ -1,0 +1,60 @@
+// Package source defines what tools need from a data source. Each kind lives
+// in its own package (source/sqlite, source/postgres) and owns its config,
+// its ping and its hot swap when a secret it uses rotates.
+package source
+
+import (
+	"context"
+	"time"
+
+	"github.com/hushmcp/hush/secret"
+)
+
+// Source is an opened data source.
+type Source interface {
+	// Ping checks the connection with a cheap round trip.
+	Ping(ctx context.Context) error
+	// State reports the source's health without touching the network.
+	State() State
+	// Close releases the source after in-flight calls finish. Idempotent.
+	Close() error
+}
+
+// SQL is a source that runs statements.
+type SQL interface {
+	Source
+	// Query runs q and returns at most q.MaxRows rows. Args are always bound
+	// as parameters. With q.ReadOnly the statement runs in a read-only
+	// transaction, so the database itself rejects writes.
+	Query(ctx context.Context, q Query) (*Result, error)
+}
+
+// Query is one statement execution.
+type Query struct {
+	SQL      string
+	Args     []any
+	ReadOnly bool
+	MaxRows  int // 0: no limit
+}
+
+// Result is a statement's rows, with values converted to JSON-friendly types
+// (string, int64, float64, bool, nil; time as RFC 3339; bytes as base64).
+type Result struct {
+	Columns   []string `json:"columns"`
+	Rows      [][]any  `json:"rows"`
+	Truncated bool     `json:"truncated"` // more rows existed than MaxRows
+}
+
+// State is a source's health as known without a round trip.
+type State struct {
+	Status    string    // "ok", "degraded" (a rotation failed; still on the old credentials) or "closed"
+	Secrets   []string  // names of the secrets this source uses
+	LastSwap  time.Time // when credentials were last swapped in; zero if never
+	LastError string    // class of the last swap error; empty if none
+}
+
+// Secrets is what a source needs from the secret store (*secret.Store).
+type Secrets interface {
+	Expand(template string) (string, error)
+	Subscribe(names ...string) (<-chan secret.Event, func())
+}
