@@ -2,22 +2,60 @@ package secret
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"sync"
 	"time"
+
+	"github.com/hushmcp/hush/secret/driver"
 )
 
 // Options configure a Store.
 type Options struct {
 	Mux          *Mux          // required: resolves references
 	Logger       *slog.Logger  // nil: discard
-	Timeout      time.Duration // deadline to resolve all secrets at Open; default 10s
+	Timeout      time.Duration // deadline to resolve all secrets at Open, and for each refresh; default 10s
 	PollInterval time.Duration // refresh for drivers that neither watch nor are static; default 1m
 	History      int           // previous values kept for redaction; default 3
 }
 
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 10 * time.Second
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = time.Minute
+	}
+	if o.History <= 0 {
+		o.History = 3
+	}
+	return o
+}
+
 // Store resolves, validates and watches declared secrets and serves their
 // last good values. Safe for concurrent use.
-type Store struct{}
+type Store struct {
+	opts    Options
+	entries []*entry // declaration order
+	byName  map[string]*entry
+
+	subMu sync.Mutex
+	subs  map[*subscriber]struct{}
+
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+}
+
+type subscriber struct {
+	ch    chan Event
+	names map[string]bool // empty: all
+}
 
 // Open resolves every declaration concurrently within opts.Timeout,
 // validates every value against its rules, logs a presence summary line per
@@ -26,31 +64,229 @@ type Store struct{}
 // error joins one Problem per failure, covering all secrets at once. Callers
 // must Close the store.
 func Open(ctx context.Context, decls []Decl, opts Options) (*Store, error) {
-	panic("TODO")
+	if opts.Mux == nil {
+		return nil, errors.New("open secret store: no provider mux")
+	}
+	s := &Store{opts: opts.withDefaults(), byName: map[string]*entry{}, subs: map[*subscriber]struct{}{}}
+	problems := s.declare(decls)
+	problems = append(problems, s.resolveAll(ctx)...)
+	s.logSummary()
+	s.watchAll()
+	return s, joinProblems(problems)
+}
+
+// declare builds one entry per declaration, reporting bad declarations.
+func (s *Store) declare(decls []Decl) []Problem {
+	var problems []Problem
+	for _, d := range decls {
+		if _, dup := s.byName[d.Name]; dup {
+			problems = append(problems, Problem{Secret: d.Name, Pos: d.Pos, Rule: "name", Detail: "declared twice"})
+			continue
+		}
+		e := &entry{decl: d, status: StatusMissing}
+		lint := d.Lint()
+		problems = append(problems, lint...)
+		if ref, err := ParseRef(d.From); err == nil {
+			e.ref = ref
+		}
+		e.broken = len(lint) > 0
+		s.entries = append(s.entries, e)
+		s.byName[d.Name] = e
+	}
+	return problems
+}
+
+// resolveAll opens and fetches every well-declared secret concurrently.
+func (s *Store) resolveAll(ctx context.Context) []Problem {
+	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
+	defer cancel()
+	results := make([][]Problem, len(s.entries))
+	var wg sync.WaitGroup
+	for i, e := range s.entries {
+		if e.broken {
+			continue
+		}
+		wg.Go(func() { results[i] = s.resolve(ctx, e) })
+	}
+	wg.Wait()
+	var all []Problem
+	for _, r := range results {
+		all = append(all, r...)
+	}
+	return all
+}
+
+func (s *Store) resolve(ctx context.Context, e *entry) []Problem {
+	drv, err := s.opts.Mux.Open(ctx, e.ref)
+	if err != nil {
+		e.setError(err, time.Now())
+		return []Problem{e.problem("from", fmt.Sprintf("open %s: %v", e.ref.Scheme, err))}
+	}
+	e.drv = drv
+	return s.refresh(ctx, e)
+}
+
+// refresh fetches e and applies the result: a new valid value replaces the
+// current one (and notifies subscribers), anything else keeps the last good
+// value and records why.
+func (s *Store) refresh(ctx context.Context, e *entry) []Problem {
+	e.refreshMu.Lock()
+	defer e.refreshMu.Unlock()
+	now := time.Now()
+	snap, err := e.drv.Fetch(ctx)
+	if err == nil && e.ref.Field != "" {
+		snap.Data, err = SelectField(snap.Data, e.ref.Field)
+	}
+	if err != nil {
+		return s.fetchFailed(e, err, now)
+	}
+	if problems := e.decl.Rules.Check(e.decl.Name, e.decl.Pos, snap.Data); len(problems) > 0 {
+		e.setInvalid(now)
+		s.opts.Logger.Warn("secret rejected", "secret", e.decl.Name, "source", e.ref.Scheme, "problems", len(problems))
+		return problems
+	}
+	if ev, changed := e.apply(snap, now, s.opts.History); changed {
+		s.logRotation(ev)
+		s.publish(ev)
+	}
+	return nil
+}
+
+func (s *Store) fetchFailed(e *entry, err error, now time.Time) []Problem {
+	class := driver.Class(err)
+	e.setError(err, now)
+	s.opts.Logger.Warn("secret fetch", "secret", e.decl.Name, "source", e.ref.Scheme, "error_class", class)
+	if errors.Is(err, driver.ErrNotFound) && e.decl.Rules.Optional {
+		return nil
+	}
+	if errors.Is(err, driver.ErrNotFound) {
+		return []Problem{e.problem("required", "not found")}
+	}
+	return []Problem{e.problem("from", fmt.Sprintf("fetch %s: %v", e.ref.Scheme, err))}
 }
 
 // Get returns the current (last good) value of name.
-func (s *Store) Get(name string) (Value, bool) { panic("TODO") }
+func (s *Store) Get(name string) (Value, bool) {
+	e, ok := s.byName[name]
+	if !ok {
+		return Value{}, false
+	}
+	v := e.current()
+	return v, !v.IsZero()
+}
 
 // Expand replaces every ${secret:NAME} in t with the current value.
-func (s *Store) Expand(t string) (string, error) { panic("TODO") }
+func (s *Store) Expand(t string) (string, error) { return expand(t, s.Get) }
 
 // Subscribe returns a channel of change events for the named secrets (all
-// secrets when none are named) and a function that ends the subscription.
-// Sends never block the store: a full channel drops the event, which is safe
-// because an event only asks the consumer to re-read with Get.
-func (s *Store) Subscribe(names ...string) (<-chan Event, func()) { panic("TODO") }
+// secrets when none are named) and a function that ends the subscription and
+// closes the channel. Sends never block the store: a full channel drops the
+// event, which is safe because an event only asks the consumer to re-read
+// with Get, and the queued events already do that.
+func (s *Store) Subscribe(names ...string) (<-chan Event, func()) {
+	sub := &subscriber{ch: make(chan Event, 16), names: map[string]bool{}}
+	for _, n := range names {
+		sub.names[n] = true
+	}
+	s.subMu.Lock()
+	s.subs[sub] = struct{}{}
+	s.subMu.Unlock()
+	var once sync.Once
+	return sub.ch, func() { once.Do(func() { s.unsubscribe(sub) }) }
+}
+
+func (s *Store) unsubscribe(sub *subscriber) {
+	s.subMu.Lock()
+	defer s.subMu.Unlock()
+	if _, ok := s.subs[sub]; ok {
+		delete(s.subs, sub)
+		close(sub.ch)
+	}
+}
+
+func (s *Store) publish(ev Event) {
+	s.subMu.Lock()
+	defer s.subMu.Unlock()
+	for sub := range s.subs {
+		if len(sub.names) > 0 && !sub.names[ev.Name] {
+			continue
+		}
+		select {
+		case sub.ch <- ev:
+		default:
+		}
+	}
+}
 
 // Refresh fetches name now, for example after a consumer saw the credential
 // rejected. It returns the fetch or validation error, if any.
-func (s *Store) Refresh(ctx context.Context, name string) error { panic("TODO") }
+func (s *Store) Refresh(ctx context.Context, name string) error {
+	e, ok := s.byName[name]
+	if !ok {
+		return fmt.Errorf("refresh secret %q: not declared", name)
+	}
+	if e.drv == nil {
+		return fmt.Errorf("refresh secret %q: not opened", name)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
+	defer cancel()
+	return joinProblems(s.refresh(ctx, e))
+}
 
 // Health reports every declared secret, in declaration order.
-func (s *Store) Health() []Health { panic("TODO") }
+func (s *Store) Health() []Health {
+	now := time.Now()
+	out := make([]Health, 0, len(s.entries))
+	for _, e := range s.entries {
+		out = append(out, e.health(now))
+	}
+	return out
+}
 
 // Known returns the current and recent previous values of every secret, for
 // building a redactor. The caller must not modify or log them.
-func (s *Store) Known() [][]byte { panic("TODO") }
+func (s *Store) Known() [][]byte {
+	var out [][]byte
+	for _, e := range s.entries {
+		out = append(out, e.known()...)
+	}
+	return out
+}
 
-// Close stops every watcher and driver and waits for them. Idempotent.
-func (s *Store) Close() error { panic("TODO") }
+// Close stops every watcher and driver and waits for them, then closes all
+// subscription channels. Idempotent.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		if s.cancel != nil {
+			s.cancel()
+		}
+		s.wg.Wait()
+		var errs []error
+		for _, e := range s.entries {
+			if e.drv != nil {
+				if err := e.drv.Close(); err != nil {
+					errs = append(errs, fmt.Errorf("close secret %q: %w", e.decl.Name, err))
+				}
+			}
+		}
+		s.subMu.Lock()
+		for sub := range s.subs {
+			delete(s.subs, sub)
+			close(sub.ch)
+		}
+		s.subMu.Unlock()
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}
+
+func joinProblems(ps []Problem) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	errs := make([]error, len(ps))
+	for i, p := range ps {
+		errs[i] = p
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,115 @@
+package secret
+
+import (
+	"sync"
+	"time"
+
+	"github.com/hushmcp/hush/secret/driver"
+)
+
+// entry is one declared secret's state inside a Store.
+type entry struct {
+	decl   Decl
+	ref    Ref
+	broken bool          // the declaration itself is invalid; never opened
+	drv    driver.Driver // set once before watching starts
+
+	refreshMu sync.Mutex // serialises fetch-and-apply so versions never go backwards
+
+	mu          sync.RWMutex
+	cur         Value
+	prev        []Value // newest first
+	status      Status
+	lastRefresh time.Time
+	lastErr     string
+}
+
+func (e *entry) problem(rule, detail string) Problem {
+	return Problem{Secret: e.decl.Name, Pos: e.decl.Pos, Rule: rule, Detail: detail}
+}
+
+func (e *entry) current() Value {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.cur
+}
+
+// apply installs snap as the current value unless it is the version already
+// held. It returns the change event and whether the value changed.
+func (e *entry) apply(snap driver.Snapshot, now time.Time, history int) (Event, bool) {
+	version := snap.Version
+	if version == "" {
+		version = Fingerprint(snap.Data)
+	}
+	v := NewValue(snap.Data, Meta{Source: e.ref.Scheme, Version: version, FetchedAt: now, ExpiresAt: snap.ExpiresAt})
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.status, e.lastRefresh, e.lastErr = StatusOK, now, ""
+	if !e.cur.IsZero() && e.cur.meta.Version == version && e.cur.Equal(v) {
+		return Event{}, false
+	}
+	ev := Event{Name: e.decl.Name, Old: e.cur.meta, New: v.meta}
+	if !e.cur.IsZero() {
+		e.prev = append([]Value{e.cur}, e.prev...)
+		if len(e.prev) > history {
+			e.prev = e.prev[:history]
+		}
+	}
+	e.cur = v
+	return ev, true
+}
+
+// setError records a failed fetch; a held value keeps being served.
+func (e *entry) setError(err error, now time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.lastRefresh, e.lastErr = now, driver.Class(err)
+	switch {
+	case !e.cur.IsZero():
+		e.status = StatusDegraded
+	default:
+		e.status = StatusMissing
+	}
+}
+
+// setInvalid records a fetched value that fails its rules.
+func (e *entry) setInvalid(now time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.lastRefresh, e.lastErr = now, "invalid"
+	if e.cur.IsZero() {
+		e.status = StatusInvalid
+	} else {
+		e.status = StatusDegraded
+	}
+}
+
+func (e *entry) health(now time.Time) Health {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	m := e.cur.meta
+	h := Health{
+		Name: e.decl.Name, Source: e.ref.Scheme, Status: e.status, Length: m.Length, Version: m.Version,
+		FetchedAt: m.FetchedAt, LastRefresh: e.lastRefresh, ExpiresAt: m.ExpiresAt, LastError: e.lastErr,
+	}
+	if e.broken {
+		h.Status, h.LastError = StatusInvalid, "invalid"
+	}
+	if !m.ExpiresAt.IsZero() && !now.Before(m.ExpiresAt) {
+		h.Status = StatusExpired
+	}
+	return h
+}
+
+func (e *entry) known() [][]byte {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	var out [][]byte
+	if !e.cur.IsZero() {
+		out = append(out, e.cur.b)
+	}
+	for _, p := range e.prev {
+		out = append(out, p.b)
+	}
+	return out
+}
