@@ -1,0 +1,178 @@
+package tool
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+
+	"github.com/google/jsonschema-go/jsonschema"
+
+	"github.com/hushmcp/hush/config"
+)
+
+// param is a declared parameter with its default and enum converted to the
+// canonical Go type of its JSON type: string, int64, float64 or bool.
+type param struct {
+	config.Param
+	def  any
+	enum []any
+}
+
+// compileParams checks the declarations and converts their typed values.
+func compileParams(decls []config.Param) ([]param, error) {
+	ps := make([]param, 0, len(decls))
+	seen := map[string]bool{}
+	for _, d := range decls {
+		if d.Name == "" {
+			return nil, fmt.Errorf("parameter without a name")
+		}
+		if seen[d.Name] {
+			return nil, fmt.Errorf("parameter %q declared twice", d.Name)
+		}
+		seen[d.Name] = true
+		p, err := compileParam(d)
+		if err != nil {
+			return nil, fmt.Errorf("parameter %q: %w", d.Name, err)
+		}
+		ps = append(ps, p)
+	}
+	return ps, nil
+}
+
+func compileParam(d config.Param) (param, error) {
+	p := param{Param: d}
+	if _, ok := jsonTypes[d.Type]; !ok {
+		return p, fmt.Errorf("unknown type %q (valid: string, integer, number, boolean)", d.Type)
+	}
+	if d.Min != nil && d.Max != nil && *d.Min > *d.Max {
+		return p, fmt.Errorf("min is greater than max")
+	}
+	for _, e := range d.Enum {
+		v, err := canonical(d.Type, e)
+		if err != nil {
+			return p, fmt.Errorf("enum: %w", err)
+		}
+		p.enum = append(p.enum, v)
+	}
+	if d.Default != nil {
+		v, err := canonical(d.Type, d.Default)
+		if err != nil {
+			return p, fmt.Errorf("default: %w", err)
+		}
+		if msg := p.check(v); msg != "" {
+			return p, fmt.Errorf("default %s", msg)
+		}
+		p.def = v
+	}
+	return p, nil
+}
+
+// jsonTypes maps a parameter type to the JSON value kind it accepts.
+var jsonTypes = map[string]string{
+	"string": "string", "integer": "number", "number": "number", "boolean": "boolean",
+}
+
+// canonical converts a config value to the canonical Go type for typ.
+func canonical(typ string, v any) (any, error) {
+	switch typ {
+	case "string":
+		if s, ok := v.(string); ok {
+			return s, nil
+		}
+	case "boolean":
+		if b, ok := v.(bool); ok {
+			return b, nil
+		}
+	case "number":
+		if f, ok := toFloat(v); ok {
+			return f, nil
+		}
+	case "integer":
+		if f, ok := toFloat(v); ok && f == math.Trunc(f) && math.Abs(f) <= maxExactInt {
+			return int64(f), nil
+		}
+		if i, ok := v.(int64); ok {
+			return i, nil
+		}
+	}
+	return nil, fmt.Errorf("value is not of type %s", typ)
+}
+
+// maxExactInt is the largest integer a float64 holds exactly (2^53).
+const maxExactInt = 1 << 53
+
+func toFloat(v any) (float64, bool) {
+	switch n := v.(type) {
+	case int:
+		return float64(n), true
+	case int32:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	case uint64:
+		return float64(n), true
+	case uint32:
+		return float64(n), true
+	case float32:
+		return float64(n), true
+	case float64:
+		return n, true
+	case json.Number:
+		f, err := n.Float64()
+		return f, err == nil
+	}
+	return 0, false
+}
+
+// inputSchema is the JSON Schema (2020-12) of a tool's arguments.
+func inputSchema(ps []param) *jsonschema.Schema {
+	s := &jsonschema.Schema{
+		Type:                 "object",
+		Properties:           map[string]*jsonschema.Schema{},
+		AdditionalProperties: &jsonschema.Schema{Not: &jsonschema.Schema{}},
+	}
+	for _, p := range ps {
+		s.Properties[p.Name] = p.schema()
+		s.PropertyOrder = append(s.PropertyOrder, p.Name)
+		if p.Required {
+			s.Required = append(s.Required, p.Name)
+		}
+	}
+	return s
+}
+
+func (p param) schema() *jsonschema.Schema {
+	s := &jsonschema.Schema{Type: p.Type, Description: p.Description, Enum: p.enum}
+	if p.def != nil {
+		s.Default, _ = json.Marshal(p.def)
+	}
+	if p.Type == "string" {
+		s.MinLength = intBound(p.Min, math.Ceil)
+		s.MaxLength = intBound(p.Max, math.Floor)
+	} else if p.Type == "integer" || p.Type == "number" {
+		s.Minimum, s.Maximum = p.Min, p.Max
+	}
+	return s
+}
+
+func intBound(f *float64, round func(float64) float64) *int {
+	if f == nil {
+		return nil
+	}
+	n := int(round(*f))
+	return &n
+}
+
+// outputSchema describes source.Result, the structured content of a SQL tool.
+func outputSchema() *jsonschema.Schema {
+	return &jsonschema.Schema{
+		Type: "object",
+		Properties: map[string]*jsonschema.Schema{
+			"columns":   {Type: "array", Items: &jsonschema.Schema{Type: "string"}},
+			"rows":      {Type: "array", Items: &jsonschema.Schema{Type: "array"}},
+			"truncated": {Type: "boolean", Description: "more rows existed than max_rows"},
+		},
+		PropertyOrder: []string{"columns", "rows", "truncated"},
+		Required:      []string{"columns", "rows", "truncated"},
+	}
+}
