@@ -22,7 +22,7 @@ const rulesCanary = "canary-pw-7f3a9c-NOT-REAL"
 // assertNoFragment fails if any text holds a fragment of secret of n bytes
 // or more. Checking every n-byte window suffices: a longer fragment contains
 // one. Neither the secret nor the text is printed.
-func assertNoFragment(t *testing.T, secret string, n int, texts ...string) {
+func assertNoFragment(t reporter, secret string, n int, texts ...string) {
 	t.Helper()
 	for i, text := range texts {
 		for j := 0; j+n <= len(secret); j++ {
@@ -30,6 +30,37 @@ func assertNoFragment(t *testing.T, secret string, n int, texts ...string) {
 				t.Errorf("output %d holds a %d-byte fragment of the secret (offset %d)", i, n, j)
 				return
 			}
+		}
+	}
+}
+
+// reporter is the part of testing.TB that assertNoFragment uses, so that
+// its own test can record failures.
+type reporter interface {
+	Helper()
+	Errorf(format string, args ...any)
+}
+
+type failRecorder struct{ failures int }
+
+func (*failRecorder) Helper()                 {}
+func (r *failRecorder) Errorf(string, ...any) { r.failures++ }
+
+func TestAssertNoFragmentDetectsLeaks(t *testing.T) {
+	for _, tt := range []struct {
+		text string
+		want int
+	}{
+		{"clean text", 0},
+		{"user saw canary-pw here", 1},
+		{"tail: -REAL", 1},
+		{"two words pw-7 and 9c-N", 1}, // reports once per output
+		{"can ary", 0},
+	} {
+		var r failRecorder
+		assertNoFragment(&r, rulesCanary, 4, tt.text)
+		if r.failures != tt.want {
+			t.Errorf("text %q: %d failures, want %d", tt.text, r.failures, tt.want)
 		}
 	}
 }
