@@ -50,7 +50,7 @@ func argObject(raw json.RawMessage) (map[string]json.RawMessage, error) {
 		return map[string]json.RawMessage{}, nil
 	}
 	if kind := jsonKind(raw); kind != "object" {
-		return nil, Userf("invalid arguments: must be a JSON object, got %s", kind)
+		return nil, Userf("invalid arguments: must be a JSON object, got %s", article(kind))
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &fields); err != nil {
@@ -73,12 +73,15 @@ func unknownArgs(ps []param, fields map[string]json.RawMessage) []string {
 	if len(unknown) > 5 {
 		unknown = append(unknown[:5], "...")
 	}
-	valid := make([]string, len(ps))
-	for i, p := range ps {
-		valid[i] = p.Name
+	hint := "this tool takes no arguments"
+	if len(ps) > 0 {
+		valid := make([]string, len(ps))
+		for i, p := range ps {
+			valid[i] = p.Name
+		}
+		hint = "valid: " + strings.Join(valid, ", ")
 	}
-	return []string{fmt.Sprintf("unknown argument %s (valid: %s)",
-		strings.Join(unknown, ", "), strings.Join(valid, ", "))}
+	return []string{fmt.Sprintf("unknown argument %s (%s)", strings.Join(unknown, ", "), hint)}
 }
 
 // value decodes one argument. It returns a problem description instead of
