@@ -1,0 +1,103 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
+)
+
+var topKeys = []string{"server", "secrets", "sources", "tools"}
+
+// Load reads the file at path and parses it with Parse, using path as the
+// file name in messages and in Config.Path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes and checks data, the contents of a hush.yaml called name.
+// On success the Config has every default filled in, lists in file order,
+// and non-fatal findings in Warnings. Otherwise it returns nil and
+// errors.Join of one *Error per problem, sorted by position, each starting
+// "name:line:col: ". Messages name keys, secrets and positions but never
+// repeat a value from secrets:, a dsn or a token. Parse does no I/O and is
+// safe for concurrent use.
+func Parse(name string, data []byte) (*Config, error) {
+	d := &decoder{file: name, declared: map[string]*token.Token{}}
+	body, ok := d.parseYAML(data)
+	var cfg *Config
+	if ok {
+		cfg = d.decode(body)
+	}
+	if len(d.errs) > 0 {
+		return nil, joined(d.errs)
+	}
+	cfg.Path = name
+	sortByPos(d.warns)
+	for _, w := range d.warns {
+		cfg.Warnings = append(cfg.Warnings, w.Error())
+	}
+	return cfg, nil
+}
+
+// syntaxError is what go-yaml's parser errors provide. Their Error method
+// quotes the surrounding source lines, which may hold a credential, so only
+// the message and the position are used.
+type syntaxError interface {
+	GetToken() *token.Token
+	GetMessage() string
+}
+
+// parseYAML returns the body of the file's only document (nil when empty).
+// Duplicate keys are allowed here so that decode reports all of them.
+func (d *decoder) parseYAML(data []byte) (ast.Node, bool) {
+	f, err := parser.ParseBytes(data, 0, parser.AllowDuplicateMapKey())
+	if err != nil {
+		var se syntaxError
+		if errors.As(err, &se) {
+			d.errorf(se.GetToken(), "invalid YAML: %s", se.GetMessage())
+		} else {
+			d.errorf(nil, "invalid YAML")
+		}
+		return nil, false
+	}
+	var body ast.Node
+	for _, doc := range f.Docs {
+		switch {
+		case doc == nil || doc.Body == nil:
+		case body != nil:
+			d.errorf(at(doc.Body), "only one YAML document is allowed")
+			return nil, false
+		default:
+			body = doc.Body
+		}
+	}
+	return body, true
+}
+
+func (d *decoder) decode(body ast.Node) *Config {
+	o := d.object(body, topLevel, at(body), topKeys)
+	cfg := &Config{}
+	cfg.Secrets = d.secrets(o.fields["secrets"].value)
+	cfg.Sources = d.sources(o.fields["sources"].value)
+	cfg.Server = d.server(o.fields["server"].value, o.fields["server"].keyTk)
+	cfg.Tools = d.tools(o.fields["tools"].value, cfg.Sources)
+	d.crossCheck(cfg.Secrets)
+	return cfg
+}
+
+func joined(errs []*Error) error {
+	sortByPos(errs)
+	list := make([]error, len(errs))
+	for i, e := range errs {
+		list[i] = e
+	}
+	return errors.Join(list...)
+}

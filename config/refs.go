@@ -1,0 +1,43 @@
+package config
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/hushmcp/hush/secret"
+)
+
+// refAny matches one ${secret:NAME} exactly as secret.Refs does, so that
+// what is left after removing matches can be checked for malformed ones.
+var refAny = regexp.MustCompile(`\$\{secret:[A-Za-z_][A-Za-z0-9_.-]*\}`)
+
+// use records the ${secret:NAME} references in s, the value of e, for the
+// cross-check against declared secrets. It reports a malformed reference
+// (e.g. "${secret:}" or an unclosed brace) and then returns false.
+func (d *decoder) use(s string, e entry) bool {
+	if strings.Contains(refAny.ReplaceAllString(s, ""), "${secret:") {
+		d.errorf(at(e.value), "%s: malformed secret reference (want ${secret:NAME})", e.path)
+		return false
+	}
+	for _, name := range secret.Refs(s) {
+		d.uses = append(d.uses, secretUse{name: name, at: at(e.value), path: e.path})
+	}
+	return true
+}
+
+// crossCheck reports references to undeclared secrets and warns about
+// declared secrets nothing refers to.
+func (d *decoder) crossCheck(decls []secret.Decl) {
+	used := map[string]bool{}
+	for _, u := range d.uses {
+		used[u.name] = true
+		if _, ok := d.declared[u.name]; !ok {
+			d.errorf(u.at, "%s: secret %s is not declared under secrets:", u.path, quoteKey(u.name))
+		}
+	}
+	for _, decl := range decls {
+		if !used[decl.Name] {
+			d.warnf(d.declared[decl.Name], "secret %s is declared but not used", quoteKey(decl.Name))
+		}
+	}
+}
