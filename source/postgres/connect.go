@@ -1,0 +1,139 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/hushmcp/hush/secret/driver"
+)
+
+// expand reads the current secret values into the DSN.
+func (s *Source) expand() (string, error) {
+	dsn, err := s.secrets.Expand(s.spec.DSN)
+	if err != nil {
+		// The store's message names the secret, never a value.
+		return "", fmt.Errorf("expand dsn of source %q: %v: %w", s.spec.Name, err, driver.ErrNotFound)
+	}
+	return dsn, nil
+}
+
+// connect builds the first pool from the current secret values.
+func (s *Source) connect(ctx context.Context) (*pool, error) {
+	dsn, err := s.expand()
+	if err != nil {
+		return nil, err
+	}
+	return s.connectDSN(ctx, dsn)
+}
+
+// connectDSN builds a pool for dsn, pings it and fills it. On error nothing
+// is left open.
+func (s *Source) connectDSN(ctx context.Context, dsn string) (*pool, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// pgx's parse errors may quote parts of the DSN: say only what failed.
+		return nil, &connError{source: s.spec.Name, desc: "invalid connection string", code: driver.ErrInvalid}
+	}
+	cfg.MaxConns = DefaultMaxConns
+	if s.spec.MaxConns > 0 {
+		cfg.MaxConns = int32(s.spec.MaxConns)
+	}
+	cfg.MinConns = cfg.MaxConns // see the package doc: rotation needs a full pool
+	cfg.ConnConfig.ConnectTimeout = connectTimeout
+	pp, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, &connError{source: s.spec.Name, desc: "invalid connection settings", code: driver.ErrInvalid}
+	}
+	p := &pool{Pool: pp, dsn: dsn, password: cfg.ConnConfig.Password}
+	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	if err := pp.Ping(ctx); err != nil {
+		pp.Close()
+		return nil, s.connError(ctx, err)
+	}
+	fill(ctx, pp, int(cfg.MaxConns))
+	return p, nil
+}
+
+// fill logs in up to n connections at once so that a new pool is complete
+// before it serves. It is best effort: the ping already proved the
+// credentials, and a server near its connection limit should not block a
+// rotation.
+func fill(ctx context.Context, pp *pgxpool.Pool, n int) {
+	conns := make(chan *pgxpool.Conn, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			if c, err := pp.Acquire(ctx); err == nil {
+				conns <- c
+			}
+		})
+	}
+	wg.Wait()
+	close(conns)
+	for c := range conns {
+		c.Release()
+	}
+}
+
+// withConn runs fn on a connection of the current pool. When the login of
+// a new connection is rejected, it nudges the store, waits for a swap and
+// retries once: nothing reached the database, so the retry is safe.
+func (s *Source) withConn(ctx context.Context, fn func(*pool, *pgxpool.Conn) error) error {
+	for attempt := 0; ; attempt++ {
+		l, err := s.swap.Acquire()
+		if err != nil {
+			return s.errClosed()
+		}
+		p := l.Value()
+		c, err := p.Acquire(ctx)
+		if err != nil {
+			replaced := l.Replaced()
+			l.Release()
+			if attempt == 0 && isAuth(err) && s.awaitSwap(ctx, replaced) {
+				continue
+			}
+			return s.connError(ctx, err)
+		}
+		err = fn(p, c)
+		c.Release()
+		l.Release()
+		return err
+	}
+}
+
+// awaitSwap asks the store to re-read the DSN's secrets (when it can) and
+// waits up to authRetryWait for a new pool. It reports whether one came.
+func (s *Source) awaitSwap(ctx context.Context, replaced <-chan struct{}) bool {
+	ctx, cancel := context.WithTimeout(ctx, authRetryWait)
+	defer cancel()
+	s.nudge(ctx)
+	select {
+	case <-replaced:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// refresher is the optional ability of a store (*secret.Store has it) to
+// re-fetch a secret at once, e.g. after its value was rejected.
+type refresher interface {
+	Refresh(ctx context.Context, name string) error
+}
+
+// nudge refreshes the DSN's secrets, one nudge at a time per source; it
+// returns at once if another call is already nudging.
+func (s *Source) nudge(ctx context.Context) {
+	r, ok := s.secrets.(refresher)
+	if !ok || !s.nudging.TryLock() {
+		return
+	}
+	defer s.nudging.Unlock()
+	for _, name := range s.names {
+		_ = r.Refresh(ctx, name) // the store records and reports its own failures
+	}
+}

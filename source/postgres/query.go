@@ -1,0 +1,145 @@
+package postgres
+
+import (
+	"context"
+	"encoding/hex"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/hushmcp/hush/source"
+)
+
+// rollbackTimeout bounds the cleanup of a read-only transaction whose call
+// context has already ended.
+const rollbackTimeout = 5 * time.Second
+
+// Query runs q with its args bound as parameters and returns at most
+// q.MaxRows rows (more are read from the server and discarded, and
+// Truncated is set). With q.ReadOnly it runs inside a READ ONLY transaction,
+// so the server rejects any write. It honours ctx; a timeout returns an
+// error wrapping context.DeadlineExceeded. Safe for concurrent use.
+func (s *Source) Query(ctx context.Context, q source.Query) (*source.Result, error) {
+	var res *source.Result
+	err := s.withConn(ctx, func(p *pool, c *pgxpool.Conn) error {
+		var err error
+		if q.ReadOnly {
+			res, err = queryReadOnly(ctx, c, q)
+		} else {
+			res, err = query(ctx, c, q)
+		}
+		if err != nil {
+			return s.queryError(ctx, p, err)
+		}
+		return nil
+	})
+	return res, err
+}
+
+func queryReadOnly(ctx context.Context, c *pgxpool.Conn, q source.Query) (*source.Result, error) {
+	tx, err := c.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		// A no-op after Commit. With ctx over, a fresh deadline gives the
+		// connection a chance to return to the pool clean.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+		defer cancel()
+		_ = tx.Rollback(rctx)
+	}()
+	res, err := query(ctx, tx, q)
+	if err != nil {
+		return nil, err
+	}
+	return res, tx.Commit(ctx)
+}
+
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+func query(ctx context.Context, db querier, q source.Query) (*source.Result, error) {
+	rows, err := db.Query(ctx, q.SQL, q.Args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, q.MaxRows)
+}
+
+// collect reads at most maxRows rows (0: all) into a Result.
+func collect(rows pgx.Rows, maxRows int) (*source.Result, error) {
+	defer rows.Close()
+	fields := rows.FieldDescriptions()
+	res := &source.Result{Columns: columnNames(fields), Rows: [][]any{}}
+	for rows.Next() {
+		if maxRows > 0 && len(res.Rows) == maxRows {
+			res.Truncated = true
+			break
+		}
+		vals, err := rows.Values()
+		if err != nil {
+			return nil, err
+		}
+		res.Rows = append(res.Rows, convertRow(vals, fields))
+	}
+	rows.Close() // drains what is left of the result
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func columnNames(fields []pgconn.FieldDescription) []string {
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = f.Name
+	}
+	return names
+}
+
+func convertRow(vals []any, fields []pgconn.FieldDescription) []any {
+	row := make([]any, len(vals))
+	for i, v := range vals {
+		oid := fields[i].DataTypeOID
+		row[i] = pgValue(v, oid == pgtype.DateOID || oid == pgtype.DateArrayOID)
+	}
+	return row
+}
+
+// pgValue handles what pgx decodes to types that source.JSONValue cannot
+// tell apart: a uuid is a [16]byte and a date a midnight time.Time.
+func pgValue(v any, date bool) any {
+	switch x := v.(type) {
+	case [16]byte:
+		return uuidString(x)
+	case time.Time:
+		if date {
+			return x.Format(time.DateOnly)
+		}
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = pgValue(e, date)
+		}
+		return out
+	}
+	return source.JSONValue(v)
+}
+
+func uuidString(b [16]byte) string {
+	var buf [36]byte
+	hex.Encode(buf[0:8], b[0:4])
+	buf[8] = '-'
+	hex.Encode(buf[9:13], b[4:6])
+	buf[13] = '-'
+	hex.Encode(buf[14:18], b[6:8])
+	buf[18] = '-'
+	hex.Encode(buf[19:23], b[8:10])
+	buf[23] = '-'
+	hex.Encode(buf[24:], b[10:])
+	return string(buf[:])
+}
