@@ -44,7 +44,7 @@ func (p Problem) Error() string {
 	return s
 }
 
-var refPattern = regexp.MustCompile(`\$\{secret:([A-Za-z_][A-Za-z0-9_.-]*)\}`)
+var refPattern = regexp.MustCompile(`\$\{secret:([A-Za-z_][A-Za-z0-9_]*)\}`)
 
 // Refs returns the secret names referenced as ${secret:NAME} in s, in order
 // of first appearance, without duplicates.

@@ -76,16 +76,20 @@ func (r Ref) CheckParams(allowed ...string) error {
 }
 
 // RedactURL returns s with any userinfo replaced by [REDACTED], for logging
-// connection strings. Strings that do not parse as URLs with a host are
-// returned as [REDACTED] whole, since their structure is unknown.
+// connection strings. Anything it cannot show safely (no host, unparsable, or
+// an '@' that is not the single userinfo separator) becomes [REDACTED] whole.
 func RedactURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" {
 		return Placeholder
 	}
-	if u.User != nil {
+	ats := strings.Count(s, "@")
+	switch {
+	case u.User != nil && ats == 1:
 		u.User = nil
 		return strings.Replace(u.String(), "://", "://"+Placeholder+"@", 1)
+	case ats > 0:
+		return Placeholder
 	}
 	return u.String()
 }

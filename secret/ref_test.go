@@ -148,3 +148,11 @@ func TestRedactURL(t *testing.T) {
 		}
 	}
 }
+
+func TestRedactURLMalformedUserinfo(t *testing.T) {
+	for _, in := range []string{"postgres://u:123/456@host", "postgres://user:p@ss/word@host", "redis://:pw@h@x"} {
+		if got := RedactURL(in); got != Placeholder {
+			t.Errorf("RedactURL of a malformed userinfo URL = %q, want the placeholder", got)
+		}
+	}
+}

@@ -37,10 +37,11 @@ type Value struct {
 	meta Meta
 }
 
-// NewValue wraps b (copied) with meta; meta.Length is set from b.
+// NewValue wraps b (copied) with meta; meta.Length is set from b. An empty
+// b is a present, empty value, not an absent one.
 func NewValue(b []byte, meta Meta) Value {
 	meta.Length = len(b)
-	return Value{b: append([]byte(nil), b...), meta: meta}
+	return Value{b: append(make([]byte, 0, len(b)), b...), meta: meta}
 }
 
 // Reveal returns a copy of the secret bytes.

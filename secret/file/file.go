@@ -142,9 +142,9 @@ type Driver struct {
 
 	// Owned by the loop goroutine once started.
 	w          *fsnotify.Watcher
-	watching   bool // the directory is watched
-	watchKnown bool // watching has been set once, so changes are logged
-	last     string // state of the file at the last check
+	watching   bool   // the directory is watched
+	watchKnown bool   // watching has been set once, so changes are logged
+	last       string // state of the file at the last check
 }
 
 var (
