@@ -14,7 +14,9 @@ const (
 // "lite" on line 3, for tool cases.
 var srcLines = []string{"sources:", "  db: {kind: postgres, dsn: postgres://localhost/app}", "  lite: {kind: sqlite, dsn: app.db}"}
 
-func withSources(lines ...string) []byte { return y(append(append([]string{}, srcLines...), lines...)...) }
+func withSources(lines ...string) []byte {
+	return y(append(append([]string{}, srcLines...), lines...)...)
+}
 
 func TestParseErrors(t *testing.T) {
 	cases := []struct {

@@ -58,13 +58,13 @@ type syntaxError interface {
 // parseYAML returns the body of the file's only document (nil when empty).
 // Duplicate keys are allowed here so that decode reports all of them.
 func (d *decoder) parseYAML(data []byte) (ast.Node, bool) {
-	f, err := parser.ParseBytes(data, 0, parser.AllowDuplicateMapKey())
+	f, err := parseBytes(data)
 	if err != nil {
 		var se syntaxError
 		if errors.As(err, &se) {
 			d.errorf(se.GetToken(), "invalid YAML: %s", se.GetMessage())
 		} else {
-			d.errorf(nil, "invalid YAML")
+			d.errorf(nil, "invalid YAML: the parser could not read the file")
 		}
 		return nil, false
 	}
@@ -80,6 +80,19 @@ func (d *decoder) parseYAML(data []byte) (ast.Node, bool) {
 		}
 	}
 	return body, true
+}
+
+// parseBytes runs the YAML parser, turning a panic inside it into an error:
+// go-yaml has had parser panics on malformed input, and a bad config file
+// must produce a message, not a crash. Only the parser is guarded, so a bug
+// in this package still panics where tests and fuzzing can see it.
+func parseBytes(data []byte) (f *ast.File, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			f, err = nil, errors.New("yaml parser panicked")
+		}
+	}()
+	return parser.ParseBytes(data, 0, parser.AllowDuplicateMapKey())
 }
 
 func (d *decoder) decode(body ast.Node) *Config {
