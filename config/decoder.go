@@ -34,6 +34,10 @@ type decoder struct {
 	uses  []secretUse // ${secret:NAME} references, for cross-checks
 
 	declared map[string]*token.Token // secret name -> its key under secrets:
+
+	// quiet hides key names in messages while a secret's entry is decoded:
+	// a bare word there is more likely a pasted value than a mistyped key.
+	quiet bool
 }
 
 // secretUse is one ${secret:NAME} reference and where it was written.
@@ -132,6 +136,13 @@ var safeName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
 
 // quoteKey quotes a key for a message. Keys that do not look like names are
 // not shown, in case a value was pasted where a key belongs.
+func (d *decoder) quoteKey(k string) string {
+	if !d.quiet {
+		return quoteKey(k)
+	}
+	return "(not shown)"
+}
+
 func quoteKey(k string) string {
 	if safeName.MatchString(k) {
 		return fmt.Sprintf("%q", k)

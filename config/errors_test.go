@@ -37,7 +37,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown server key", y("server:", "  nmae: x"),
 			[]string{`t.yaml:2:3: server: unknown key "nmae" ` + validServer}},
 		{"unknown secret key", y("secrets:", "  A: {from: env://A, min_len: 3}"),
-			[]string{`t.yaml:2:22: secrets.A: unknown key "min_len" ` + validSecret}},
+			[]string{`t.yaml:2:22: secrets.A: unknown key (not shown) ` + validSecret}},
 		{"unknown source key", y("sources:", "  db: {kind: sqlite, dsn: a.db, pool: 3}"),
 			[]string{`t.yaml:2:33: sources.db: unknown key "pool" (valid: kind, dsn, max_conns)`}},
 		{"unknown tool key", withSources("tools:", "  t: {source: db, description: d, statement: SELECT 1, sql: x}"),

@@ -44,7 +44,7 @@ func (d *decoder) entries(n ast.Node, path string) ([]entry, bool) {
 			continue
 		}
 		if first, dup := seen[e.key]; dup {
-			d.errorf(e.keyTk, "%s: duplicate key %s (first at line %d)", path, quoteKey(e.key), first.Position.Line)
+			d.errorf(e.keyTk, "%s: duplicate key %s (first at line %d)", path, d.quoteKey(e.key), first.Position.Line)
 			continue
 		}
 		seen[e.key] = e.keyTk
@@ -123,7 +123,7 @@ func (d *decoder) object(n ast.Node, path string, tk *token.Token, valid []strin
 	o.bad = !ok
 	for _, e := range list {
 		if !slices.Contains(valid, e.key) {
-			d.errorf(e.keyTk, "%s: unknown key %s (valid: %s)", path, quoteKey(e.key), joinKeys(valid))
+			d.errorf(e.keyTk, "%s: unknown key %s (valid: %s)", path, d.quoteKey(e.key), joinKeys(valid))
 			continue
 		}
 		o.fields[e.key] = e

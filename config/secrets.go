@@ -31,10 +31,12 @@ func (d *decoder) secrets(n ast.Node) []secret.Decl {
 		}
 		d.declared[e.key] = e.keyTk
 		path := child("secrets", e.key, i)
+		d.quiet = true
 		o := d.object(e.value, path, e.keyTk, secretKeys)
 		decl := secret.Decl{Name: e.key, Pos: d.pos(e.keyTk)}
 		d.secretFrom(o, &decl.From)
 		decl.Rules = d.secretRules(o)
+		d.quiet = false
 		decls = append(decls, decl)
 	}
 	return decls
