@@ -89,10 +89,10 @@ func TestCanaryNeverInErrors(t *testing.T) {
 		y("sources:", "  db: {kind: postgres, dsn: \"postgres://h/db?sslpassword="+canary+"\"}"),
 		y("sources:", "  db: {kind: postgres, dsn: \"${secret:"+canary+"\"}"),
 		y("sources:", "  db: {kind: postgres, dsn: [\""+canary+"\"]}"),
-		y("server: {transport: http, auth_token: "+canary+"}"),
-		y("server: {transport: http, auth_token: \"Bearer "+canary+"\"}"),
-		y("server: {transport: http, auth_token: \"${secret:"+canary+"}\"}"),
-		y("server: {transport: http, auth_token: \"${secret:T}"+canary+"\"}"),
+		y("server: {transport: http, auth_token: " + canary + "}"),
+		y("server: {transport: http, auth_token: \"Bearer " + canary + "\"}"),
+		y("server: {transport: http, auth_token: \"${secret:" + canary + "}\"}"),
+		y("server: {transport: http, auth_token: \"${secret:T}" + canary + "\"}"),
 	}
 	for i, data := range docs {
 		_, err := Parse("t.yaml", data)
