@@ -258,3 +258,20 @@ func TestLiteralPassword(t *testing.T) {
 		}
 	}
 }
+
+func TestOpenListenerWithoutAuthWarns(t *testing.T) {
+	cases := map[string][]string{
+		"127.0.0.1:8080": nil,
+		"[::1]:8080":     nil,
+		"localhost:8080": nil,
+		"0.0.0.0:8080":   {"t.yaml:1:1: server: listening on 0.0.0.0:8080 without auth_token lets anyone on the network call tools"},
+		":8080":          {"t.yaml:1:1: server: listening on :8080 without auth_token lets anyone on the network call tools"},
+	}
+	for listen, want := range cases {
+		cfg := mustParse(t, y("server:", "  transport: http", "  listen: \""+listen+"\""))
+		diffLists(t, listen, cfg.Warnings, want)
+	}
+	cfg := mustParse(t, y("secrets: {T: {from: env://T}}",
+		"server: {transport: http, listen: \"0.0.0.0:80\", auth_token: \"${secret:T}\"}"))
+	diffLists(t, "with auth_token", cfg.Warnings, nil)
+}

@@ -51,7 +51,23 @@ func (d *decoder) server(n ast.Node, tk *token.Token) Server {
 	if s.Transport == "stdio" {
 		d.warnIgnored(o)
 	}
+	if s.Transport == "http" && s.AuthToken == "" && !loopback(s.Listen) {
+		d.warnf(o.at, "server: listening on %s without auth_token lets anyone on the network call tools", s.Listen)
+	}
 	return s
+}
+
+// loopback reports whether addr (host:port) only accepts local connections.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func (d *decoder) listen(o object, dst *string) {

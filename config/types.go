@@ -1,7 +1,9 @@
 // Package config turns a hush.yaml file into typed configuration. Decoding
 // is strict (unknown keys are errors with file:line:col), every error is
-// reported at once, and credentials enter only as ${secret:NAME}. It does no
-// network or secret I/O.
+// reported at once (errors.Join of *Error, sorted by position), and
+// credentials enter only as ${secret:NAME}: a literal password in a dsn or a
+// literal auth_token is an error. Messages never repeat a value from
+// secrets:, a dsn or a token. It does no network or secret I/O.
 package config
 
 import (
@@ -17,7 +19,7 @@ type Config struct {
 	Secrets  []secret.Decl
 	Sources  []Source
 	Tools    []Tool
-	Warnings []string // non-fatal findings, e.g. a declared secret no one uses
+	Warnings []string // non-fatal findings as "file:line:col: message", e.g. a declared secret no one uses
 }
 
 // Server is the server: section.
