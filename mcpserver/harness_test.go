@@ -1,0 +1,320 @@
+package mcpserver
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/hushmcp/hush/config"
+	"github.com/hushmcp/hush/redact"
+	"github.com/hushmcp/hush/secret"
+	"github.com/hushmcp/hush/secret/env"
+	"github.com/hushmcp/hush/secret/file"
+	"github.com/hushmcp/hush/source"
+	"github.com/hushmcp/hush/source/sqlite"
+)
+
+// Obviously fake values; the tests assert they never reach a client or a log.
+const (
+	canaryDB     = "canary-pw-7f3a9c-NOT-REAL"
+	canaryToken  = "canary-tok-91b2e4-NOT-REAL"
+	canaryToken2 = "canary-tok2-5d6e1f-NOT-REAL"
+)
+
+var canaries = []string{canaryDB, canaryToken, canaryToken2}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// harness is one server over a real sqlite file and a real secret store.
+type harness struct {
+	t         *testing.T
+	srv       *Server
+	cfg       *config.Config
+	deps      Deps
+	store     *secret.Store
+	red       *redact.Redactor
+	db        *sqlite.Source
+	logs      *syncBuffer // everything the server logged
+	seen      *syncBuffer // every byte clients received
+	tokenPath string
+}
+
+func baseConfig(dir string) *config.Config {
+	return &config.Config{
+		Server: config.Server{
+			Name: "hush-test", Transport: "http", Path: "/mcp", CallTimeout: 5 * time.Second,
+			ShutdownGrace: 5 * time.Second, MaxBodyBytes: 1 << 20, AuthToken: "${secret:MCP_TOKEN}",
+		},
+		Secrets: []secret.Decl{
+			{Name: "DB_PW", From: "env://DB_PW"},
+			{Name: "MCP_TOKEN", From: "file://" + filepath.Join(dir, "token")},
+			{Name: "OPTIONAL_KEY", From: "env://OPTIONAL_KEY", Rules: secret.Rules{Optional: true}},
+		},
+		Sources: []config.Source{{Name: "main", Kind: "sqlite", DSN: filepath.Join(dir, "data.db")}},
+		Tools:   testTools(),
+	}
+}
+
+func testTools() []config.Tool {
+	str := func(name string, req bool) config.Param {
+		return config.Param{Name: name, Type: "string", Description: name, Required: req}
+	}
+	limit := 50.0
+	return []config.Tool{
+		{Name: "find_note", Kind: "sql", Source: "main", Description: "Find notes by title.",
+			Statement:  "SELECT id, title, body FROM notes WHERE title = ? ORDER BY id LIMIT ?",
+			Parameters: []config.Param{str("title", true), {Name: "limit", Type: "integer", Default: int64(10), Max: &limit}},
+			ReadOnly:   true, MaxRows: 10},
+		{Name: "echo", Kind: "sql", Source: "main", Description: "Echo a value.",
+			Statement: "SELECT ? AS v", Parameters: []config.Param{str("v", true)}, ReadOnly: true},
+		{Name: "note_path", Kind: "sql", Source: "main", Description: "Use a note as a JSON path.",
+			Statement:  "SELECT json_extract('{}', body) FROM notes WHERE id = ?",
+			Parameters: []config.Param{{Name: "id", Type: "integer", Required: true}}, ReadOnly: true},
+		{Name: "add_note", Kind: "sql", Source: "main", Description: "Try to write.",
+			Statement: "INSERT INTO notes(title, body) VALUES (?, 'x')", Parameters: []config.Param{str("title", true)},
+			ReadOnly: true},
+	}
+}
+
+func seed(t *testing.T, path string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, stmt := range []string{
+		"CREATE TABLE notes(id INTEGER PRIMARY KEY, title TEXT NOT NULL, body TEXT NOT NULL)",
+		"INSERT INTO notes(id, title, body) VALUES (1, 'hello', 'world'), (2, 'hello', 'again')",
+		"INSERT INTO notes(id, title, body) VALUES (3, 'leak', '" + canaryDB + "')",
+	} {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatalf("seed: %v", err)
+		}
+	}
+}
+
+// newHarness builds the server; adjust may change the config and deps before
+// New runs. Cleanup asserts that no canary reached a client or the logs.
+func newHarness(t *testing.T, adjust func(*config.Config, *Deps)) *harness {
+	t.Helper()
+	dir := t.TempDir()
+	h := &harness{t: t, logs: &syncBuffer{}, seen: &syncBuffer{}, tokenPath: filepath.Join(dir, "token")}
+	h.cfg = baseConfig(dir)
+	seed(t, h.cfg.Sources[0].DSN)
+	h.writeToken(canaryToken)
+	h.openStore()
+	logger := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	db, err := sqlite.Open(context.Background(), source.Spec{Name: "main", DSN: h.cfg.Sources[0].DSN}, h.store, logger)
+	if err != nil {
+		t.Fatalf("open sqlite: %v", err)
+	}
+	h.db = db
+	t.Cleanup(func() { _ = db.Close() })
+	h.deps = Deps{Store: h.store, Sources: map[string]source.Source{"main": db}, Redactor: h.red, Logger: logger}
+	if adjust != nil {
+		adjust(h.cfg, &h.deps)
+	}
+	h.srv, err = New(h.cfg, h.deps)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(h.assertNoLeaks)
+	return h
+}
+
+func (h *harness) openStore() {
+	mux := secret.NewMux()
+	vars := map[string]string{"DB_PW": canaryDB}
+	mux.Register("env", &env.Opener{Lookup: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }})
+	mux.Register("file", &file.Opener{})
+	store, err := secret.Open(context.Background(), h.cfg.Secrets, secret.Options{Mux: mux})
+	if err != nil {
+		h.t.Fatalf("open store: %v", err)
+	}
+	h.t.Cleanup(func() { _ = store.Close() })
+	h.store = store
+	h.red = redact.New(redact.Options{})
+	h.red.Update(store.Known())
+}
+
+// writeToken replaces the token file atomically, as an operator would.
+func (h *harness) writeToken(v string) {
+	tmp := h.tokenPath + ".tmp"
+	if err := os.WriteFile(tmp, []byte(v), 0o600); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := os.Rename(tmp, h.tokenPath); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// rotateToken installs a new token and refreshes the store and redactor.
+func (h *harness) rotateToken(v string) {
+	h.writeToken(v)
+	if err := h.store.Refresh(context.Background(), "MCP_TOKEN"); err != nil {
+		h.t.Fatalf("refresh: %v", err)
+	}
+	h.red.Update(h.store.Known())
+}
+
+func (h *harness) assertNoLeaks() {
+	for name, data := range map[string]string{"client": h.seen.String(), "log": h.logs.String()} {
+		for _, c := range canaries {
+			if form := leakedForm(data, c); form != "" {
+				h.t.Errorf("a canary reached the %s output (%s form)", name, form)
+			}
+		}
+	}
+}
+
+// leakedForm names the encoding in which secret appears in data, or "".
+func leakedForm(data, secret string) string {
+	jsonForm, _ := json.Marshal(secret)
+	forms := map[string]string{
+		"raw":        secret,
+		"url":        url.QueryEscape(secret),
+		"path":       url.PathEscape(secret),
+		"base64":     base64.StdEncoding.EncodeToString([]byte(secret)),
+		"base64url":  base64.RawURLEncoding.EncodeToString([]byte(secret)),
+		"json":       string(jsonForm[1 : len(jsonForm)-1]),
+		"base64-raw": base64.RawStdEncoding.EncodeToString([]byte(secret)),
+	}
+	for name, f := range forms {
+		if strings.Contains(data, f) {
+			return name
+		}
+	}
+	return ""
+}
+
+// readOnlyLog keeps the lines a LoggingTransport wrote for received messages.
+type readOnlyLog struct{ w io.Writer }
+
+func (r readOnlyLog) Write(p []byte) (int, error) {
+	if bytes.HasPrefix(p, []byte("write: ")) {
+		return len(p), nil
+	}
+	return r.w.Write(p)
+}
+
+// inMemory connects a client to the server over in-memory transports.
+func (h *harness) inMemory() *mcp.ClientSession {
+	h.t.Helper()
+	ctx := context.Background()
+	ct, st := mcp.NewInMemoryTransports()
+	ss, err := h.srv.MCP().Connect(ctx, st, nil)
+	if err != nil {
+		h.t.Fatalf("server connect: %v", err)
+	}
+	client := mcp.NewClient(&mcp.Implementation{Name: "test-client", Version: "v0"}, nil)
+	cs, err := client.Connect(ctx, &mcp.LoggingTransport{Transport: ct, Writer: readOnlyLog{h.seen}}, nil)
+	if err != nil {
+		h.t.Fatalf("client connect: %v", err)
+	}
+	h.t.Cleanup(func() { _ = cs.Close(); _ = ss.Wait() })
+	return cs
+}
+
+// capture adds a bearer token to requests and copies every response header
+// and body byte into seen.
+type capture struct {
+	base  http.RoundTripper
+	token *string
+	mu    *sync.Mutex
+	seen  io.Writer
+}
+
+func (c capture) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	c.mu.Lock()
+	tok := *c.token
+	c.mu.Unlock()
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := c.base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	_ = resp.Header.Write(c.seen)
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.TeeReader(resp.Body, c.seen), resp.Body}
+	return resp, nil
+}
+
+// httpServer starts the server's handler on loopback.
+func (h *harness) httpServer() *httptest.Server {
+	hs := httptest.NewServer(h.srv.Handler())
+	h.t.Cleanup(hs.Close)
+	return hs
+}
+
+// httpClient returns an HTTP client that sends token (when not empty) and
+// records what it receives.
+func (h *harness) httpClient(token string) *http.Client {
+	tok := token
+	return &http.Client{Transport: capture{base: http.DefaultTransport, token: &tok, mu: &sync.Mutex{}, seen: h.seen}}
+}
+
+// overHTTP connects an MCP client to hs with token.
+func (h *harness) overHTTP(hs *httptest.Server, token string) (*mcp.ClientSession, error) {
+	tr := &mcp.StreamableClientTransport{Endpoint: hs.URL + "/mcp", HTTPClient: h.httpClient(token), MaxRetries: -1}
+	client := mcp.NewClient(&mcp.Implementation{Name: "test-client", Version: "v0"}, nil)
+	cs, err := client.Connect(context.Background(), tr, nil)
+	if err == nil {
+		h.t.Cleanup(func() { _ = cs.Close() })
+	}
+	return cs, err
+}
+
+func resultText(res *mcp.CallToolResult) string {
+	var b strings.Builder
+	for _, c := range res.Content {
+		if tc, ok := c.(*mcp.TextContent); ok {
+			b.WriteString(tc.Text)
+		}
+	}
+	return b.String()
+}
+
+func structured(t *testing.T, res *mcp.CallToolResult) string {
+	t.Helper()
+	b, err := json.Marshal(res.StructuredContent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

@@ -1,0 +1,175 @@
+package mcpserver
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"reflect"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/hushmcp/hush/redact"
+)
+
+// withheld replaces a value that could not be redacted in place.
+const withheld = `"[REDACTED]"`
+
+// redactCalls passes every result and error of every method through the
+// redactor: tool text and structured content, error text, and JSON-RPC
+// error messages and data.
+func (s *Server) redactCalls(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		res, err := next(ctx, method, req)
+		err = redactError(s.deps.Redactor, err)
+		res, ok := redactResult(s.deps.Redactor, res)
+		if !ok {
+			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "result withheld: it could not be redacted"}
+		}
+		return res, err
+	}
+}
+
+// redactResult returns a redacted res, or false when res changed under
+// redaction but could not be rebuilt.
+func redactResult(r *redact.Redactor, res mcp.Result) (mcp.Result, bool) {
+	if v := reflect.ValueOf(res); !v.IsValid() || v.Kind() != reflect.Pointer || v.IsNil() {
+		return res, true
+	}
+	if tr, ok := res.(*mcp.CallToolResult); ok {
+		return redactToolResult(r, tr), true
+	}
+	return redactGeneric(r, res)
+}
+
+// redactToolResult returns a redacted copy of res. The copy keeps the error
+// recorded by SetError for server-side use.
+func redactToolResult(r *redact.Redactor, res *mcp.CallToolResult) *mcp.CallToolResult {
+	out := *res
+	out.Content = make([]mcp.Content, len(res.Content))
+	for i, c := range res.Content {
+		out.Content[i] = redactContent(r, c)
+	}
+	if res.StructuredContent != nil {
+		out.StructuredContent = redactJSON(r, res.StructuredContent)
+	}
+	return &out
+}
+
+func redactContent(r *redact.Redactor, c mcp.Content) mcp.Content {
+	if tc, ok := c.(*mcp.TextContent); ok {
+		cp := *tc
+		cp.Text = r.RedactString(tc.Text)
+		return &cp
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		return &mcp.TextContent{Text: "[content withheld]"}
+	}
+	red := r.Redact(b)
+	if bytes.Equal(red, b) {
+		return c
+	}
+	fresh := reflect.New(reflect.TypeOf(c).Elem()).Interface()
+	if json.Unmarshal(red, fresh) != nil {
+		return &mcp.TextContent{Text: "[content withheld]"}
+	}
+	return fresh.(mcp.Content)
+}
+
+// redactJSON marshals v and redacts the JSON text. When a secret matched
+// across JSON syntax (a bare number, say) the text is no longer valid JSON;
+// then each value is redacted on its own.
+func redactJSON(r *redact.Redactor, v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return json.RawMessage(withheld)
+	}
+	if red := r.Redact(b); json.Valid(red) {
+		return red
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var tree any
+	if dec.Decode(&tree) != nil {
+		return json.RawMessage(withheld)
+	}
+	b, err = json.Marshal(redactTree(r, tree))
+	if red := r.Redact(b); err == nil && json.Valid(red) {
+		return red
+	}
+	return json.RawMessage(withheld)
+}
+
+// redactTree redacts every string and number in a decoded JSON value. A
+// number that held a secret becomes the placeholder string.
+func redactTree(r *redact.Redactor, v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[r.RedactString(k)] = redactTree(r, e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = redactTree(r, e)
+		}
+		return out
+	case string:
+		return r.RedactString(x)
+	case json.Number:
+		if s := r.RedactString(string(x)); s != string(x) {
+			return s
+		}
+	}
+	return v
+}
+
+// redactGeneric redacts any other result through its JSON form, decoding
+// into a fresh value of the same type only when something changed.
+func redactGeneric(r *redact.Redactor, res mcp.Result) (mcp.Result, bool) {
+	b, err := json.Marshal(res)
+	if err != nil {
+		return nil, false
+	}
+	red := r.Redact(b)
+	if bytes.Equal(red, b) {
+		return res, true
+	}
+	fresh, ok := reflect.New(reflect.TypeOf(res).Elem()).Interface().(mcp.Result)
+	if !ok || !json.Valid(red) || json.Unmarshal(red, fresh) != nil {
+		return nil, false
+	}
+	return fresh, true
+}
+
+// redactError returns err with a redacted message. A JSON-RPC error keeps
+// its code; its message and data are redacted.
+func redactError(r *redact.Redactor, err error) error {
+	if err == nil {
+		return nil
+	}
+	if rpc, ok := err.(*jsonrpc.Error); ok {
+		out := &jsonrpc.Error{Code: rpc.Code, Message: r.RedactString(rpc.Message)}
+		if len(rpc.Data) > 0 {
+			if red := r.Redact(rpc.Data); json.Valid(red) {
+				out.Data = red
+			}
+		}
+		return out
+	}
+	return &redactedError{msg: r.RedactString(err.Error()), err: err}
+}
+
+// redactedError shows a redacted message. It unwraps to the original so
+// that errors.Is (context errors) and the JSON-RPC code still work; the SDK
+// sends only the outer message.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }

@@ -1,0 +1,157 @@
+// Package mcpserver assembles the MCP server: one tool per configured tool
+// plus health_check, a middleware chain that logs, recovers, sanitises,
+// redacts and bounds every call, and the stdio or streamable HTTP transport
+// with optional bearer auth and health endpoints.
+package mcpserver
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/hushmcp/hush/config"
+	"github.com/hushmcp/hush/redact"
+	"github.com/hushmcp/hush/secret"
+	"github.com/hushmcp/hush/source"
+	"github.com/hushmcp/hush/tool"
+)
+
+// Server defaults, applied when the config leaves a field at its zero value.
+const (
+	DefaultName          = "hush"
+	DefaultListen        = "127.0.0.1:8080"
+	DefaultPath          = "/mcp"
+	DefaultCallTimeout   = 30 * time.Second
+	DefaultShutdownGrace = 10 * time.Second
+	DefaultMaxBodyBytes  = 1 << 20
+	maxPingTimeout       = 5 * time.Second
+)
+
+// Deps are the opened resources the server uses. The server does not own
+// them: closing the store and the sources is the caller's job.
+type Deps struct {
+	Store    *secret.Store            // nil: no secret states, and no auth token can be read
+	Sources  map[string]source.Source // by config name
+	Redactor *redact.Redactor         // required: scrubs every result, error and log line
+	Logger   *slog.Logger             // nil: discard; wrapped so it redacts
+	Stdin    io.Reader                // stdio transport input; nil: os.Stdin
+	Stdout   io.Writer                // stdio transport output; nil: os.Stdout
+	Version  string                   // implementation version reported to clients; empty: "dev"
+}
+
+// Server is a configured MCP server. Its methods are safe for concurrent use.
+type Server struct {
+	cfg      config.Server
+	deps     Deps
+	log      *slog.Logger
+	mcp      *mcp.Server
+	timeouts map[string]time.Duration // per tool name
+	required []string                 // names of secrets that must be ok for /readyz
+}
+
+// New builds the server for cfg: one tool per configured tool (kind sql,
+// whose source must implement source.SQL) and health_check, behind the
+// middleware chain. It opens nothing; Run starts serving.
+func New(cfg *config.Config, deps Deps) (*Server, error) {
+	if cfg == nil || deps.Redactor == nil {
+		return nil, errors.New("mcpserver: config and redactor are required")
+	}
+	s := &Server{cfg: withDefaults(cfg.Server), deps: deps, timeouts: map[string]time.Duration{}}
+	s.log = redactingLogger(deps.Logger, deps.Redactor)
+	for _, d := range cfg.Secrets {
+		if !d.Rules.Optional {
+			s.required = append(s.required, d.Name)
+		}
+	}
+	if s.cfg.AuthToken != "" && deps.Store == nil {
+		return nil, errors.New("mcpserver: server.auth_token needs a secret store")
+	}
+	impl := &mcp.Implementation{Name: s.cfg.Name, Version: deps.Version}
+	if impl.Version == "" {
+		impl.Version = "dev"
+	}
+	s.mcp = mcp.NewServer(impl, &mcp.ServerOptions{Logger: s.log, Capabilities: &mcp.ServerCapabilities{}})
+	if err := s.addTools(cfg.Tools); err != nil {
+		return nil, err
+	}
+	s.mcp.AddReceivingMiddleware(s.callLog, s.recoverPanics, s.sanitise, s.redactCalls, s.bound)
+	return s, nil
+}
+
+func withDefaults(c config.Server) config.Server {
+	if c.Name == "" {
+		c.Name = DefaultName
+	}
+	if c.Transport == "" {
+		c.Transport = "stdio"
+	}
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.Path == "" {
+		c.Path = DefaultPath
+	}
+	if c.CallTimeout <= 0 {
+		c.CallTimeout = DefaultCallTimeout
+	}
+	if c.ShutdownGrace <= 0 {
+		c.ShutdownGrace = DefaultShutdownGrace
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	return c
+}
+
+func redactingLogger(l *slog.Logger, r *redact.Redactor) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(redact.NewHandler(l.Handler(), r))
+}
+
+func (s *Server) addTools(tools []config.Tool) error {
+	opts := tool.Options{Timeout: s.cfg.CallTimeout}
+	var errs []error
+	for _, t := range tools {
+		if err := s.addSQLTool(t, opts); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	ping := min(s.cfg.CallTimeout, maxPingTimeout)
+	t, h := tool.HealthCheck(s.deps.Sources, s.deps.Store, ping)
+	s.mcp.AddTool(t, h)
+	s.timeouts[t.Name] = s.cfg.CallTimeout
+	return nil
+}
+
+func (s *Server) addSQLTool(t config.Tool, opts tool.Options) error {
+	if t.Name == tool.HealthCheckName {
+		return fmt.Errorf("tool %q: the name is reserved for the built-in tool", t.Name)
+	}
+	if t.Kind != "sql" {
+		return fmt.Errorf("tool %q: kind %q is not supported (valid: sql)", t.Name, t.Kind)
+	}
+	src, ok := s.deps.Sources[t.Source].(source.SQL)
+	if !ok {
+		return fmt.Errorf("tool %q: source %q is not an open SQL source", t.Name, t.Source)
+	}
+	mt, h, err := tool.SQL(t, src, opts)
+	if err != nil {
+		return err
+	}
+	s.mcp.AddTool(mt, h)
+	s.timeouts[t.Name] = tool.Timeout(t, opts)
+	return nil
+}
+
+// MCP returns the underlying SDK server, for example to connect it to an
+// in-memory transport in tests.
+func (s *Server) MCP() *mcp.Server { return s.mcp }
