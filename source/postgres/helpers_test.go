@@ -185,6 +185,19 @@ func (e *env) assertNoCanary(where, text string) {
 	}
 }
 
+// scrub returns err's text with every password of the role replaced, for
+// failure messages: test output must not carry a password either.
+func (e *env) scrub(err error) string {
+	if err == nil {
+		return "<nil>"
+	}
+	text := err.Error()
+	for _, pw := range e.used {
+		text = strings.ReplaceAll(text, pw, "[PASSWORD]")
+	}
+	return text
+}
+
 // login opens a fresh connection with password and reports the result.
 func (e *env) login(password string) error {
 	ctx := testCtx(e.t)
@@ -219,4 +232,58 @@ func mustQuery(t *testing.T, s *postgres.Source, q source.Query) *source.Result 
 		t.Fatalf("query: %v", err)
 	}
 	return res
+}
+
+// advisoryLock is an advisory lock held by a superuser session, so a test
+// can park a call inside the database and release it at will.
+type advisoryLock struct {
+	t    *testing.T
+	key  int64
+	conn *pgx.Conn
+}
+
+func (e *env) holdLock(t *testing.T, key int64) *advisoryLock {
+	t.Helper()
+	// Advisory locks are per database: lock in the one the source uses.
+	conn, err := pgx.Connect(testCtx(t), srv.AdminDSNFor(appDB))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close(context.Background()) })
+	if _, err := conn.Exec(testCtx(t), "SELECT pg_advisory_lock($1)", key); err != nil {
+		t.Fatal(err)
+	}
+	return &advisoryLock{t: t, key: key, conn: conn}
+}
+
+// waiters counts sessions waiting for the lock.
+func (l *advisoryLock) waiters() int {
+	var n int
+	err := l.conn.QueryRow(testCtx(l.t), `SELECT count(*) FROM pg_locks
+		WHERE locktype = 'advisory' AND objid = $1 AND NOT granted`, l.key).Scan(&n)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return n
+}
+
+func (l *advisoryLock) release() {
+	if _, err := l.conn.Exec(testCtx(l.t), "SELECT pg_advisory_unlock($1)", l.key); err != nil {
+		l.t.Fatal(err)
+	}
+}
+
+// backends counts the role's open sessions on the server.
+func (e *env) backends() int {
+	ctx := testCtx(e.t)
+	conn, err := pgx.Connect(ctx, srv.AdminDSN())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE usename = $1", e.role).Scan(&n); err != nil {
+		e.t.Fatal(err)
+	}
+	return n
 }

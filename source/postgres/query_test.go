@@ -67,14 +67,16 @@ func TestQueryConvertsResultTypes(t *testing.T) {
 }
 
 func TestInjectionStringsAreData(t *testing.T) {
-	s := newEnv(t).open(t, 2)
+	e := newEnv(t)
+	s := e.open(t, 2)
 	evil := []string{
 		"'; DROP TABLE items; --",
 		"x' OR '1'='1",
 		"$1); DELETE FROM items; --",
 		`\'; SELECT pg_sleep(10); --`,
 	}
-	for _, v := range evil {
+	for _, payload := range evil {
+		v := e.role + payload // unique per run
 		ins := mustQuery(t, s, source.Query{SQL: "INSERT INTO items (name) VALUES ($1) RETURNING name", Args: []any{v}})
 		if !reflect.DeepEqual(ins.Rows, [][]any{{v}}) {
 			t.Fatalf("insert returned %#v, want the string back", ins.Rows)
@@ -89,12 +91,14 @@ func TestInjectionStringsAreData(t *testing.T) {
 }
 
 func TestReadOnlyQueryCannotWrite(t *testing.T) {
-	s := newEnv(t).open(t, 2)
+	e := newEnv(t)
+	s := e.open(t, 2)
+	probe := []any{e.role} // unique per run
 	count := func() int64 {
-		res := mustQuery(t, s, source.Query{SQL: "SELECT count(*) FROM items WHERE name = 'ro-probe'", ReadOnly: true})
+		res := mustQuery(t, s, source.Query{SQL: "SELECT count(*) FROM items WHERE name = $1", Args: probe, ReadOnly: true})
 		return res.Rows[0][0].(int64)
 	}
-	_, err := s.Query(testCtx(t), source.Query{SQL: "INSERT INTO items (name) VALUES ('ro-probe')", ReadOnly: true})
+	_, err := s.Query(testCtx(t), source.Query{SQL: "INSERT INTO items (name) VALUES ($1)", Args: probe, ReadOnly: true})
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) || pgErr.Code != "25006" {
 		t.Fatalf("read-only insert: got %v, want SQLSTATE 25006 (read_only_sql_transaction)", err)
@@ -102,7 +106,7 @@ func TestReadOnlyQueryCannotWrite(t *testing.T) {
 	if n := count(); n != 0 {
 		t.Fatalf("read-only insert wrote %d rows", n)
 	}
-	mustQuery(t, s, source.Query{SQL: "INSERT INTO items (name) VALUES ('ro-probe')"})
+	mustQuery(t, s, source.Query{SQL: "INSERT INTO items (name) VALUES ($1)", Args: probe})
 	if n := count(); n != 1 {
 		t.Fatalf("read-write insert: %d rows, want 1", n)
 	}

@@ -36,7 +36,7 @@ func (s *Server) CreateDatabase(ctx context.Context, name, owner string) error {
 // Exec runs sql as the superuser in database db, with args bound as
 // parameters.
 func (s *Server) Exec(ctx context.Context, db, sql string, args ...any) error {
-	conn, err := pgx.Connect(ctx, s.DSN(AdminUser, s.adminPW, db))
+	conn, err := pgx.Connect(ctx, s.AdminDSNFor(db))
 	if err != nil {
 		return fmt.Errorf("pgtest: connect to %q: %w", db, err)
 	}
@@ -50,7 +50,7 @@ func (s *Server) Exec(ctx context.Context, db, sql string, args ...any) error {
 // adminf runs a utility statement built by the server's format() from
 // tmpl and args, because utility statements take no bind parameters.
 func (s *Server) adminf(ctx context.Context, db, tmpl string, args ...string) error {
-	conn, err := pgx.Connect(ctx, s.DSN(AdminUser, s.adminPW, db))
+	conn, err := pgx.Connect(ctx, s.AdminDSNFor(db))
 	if err != nil {
 		return err
 	}

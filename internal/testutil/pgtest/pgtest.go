@@ -132,7 +132,10 @@ func (s *Server) DSN(user, password, db string) string {
 }
 
 // AdminDSN returns the superuser's URL for the postgres database.
-func (s *Server) AdminDSN() string { return s.DSN(AdminUser, s.adminPW, "postgres") }
+func (s *Server) AdminDSN() string { return s.AdminDSNFor("postgres") }
+
+// AdminDSNFor returns the superuser's URL for database db.
+func (s *Server) AdminDSNFor(db string) string { return s.DSN(AdminUser, s.adminPW, db) }
 
 func (s *Server) logPath() string  { return filepath.Join(s.dir, "postgres.log") }
 func (s *Server) dataPath() string { return filepath.Join(s.dir, "data") }
