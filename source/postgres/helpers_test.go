@@ -60,7 +60,7 @@ func run(m *testing.M) (int, error) {
 func canary(tag string) string { return "canary-pw-" + tag + "-7f3a9c-NOT-REAL" }
 
 // testCtx bounds one test's database calls.
-func testCtx(t *testing.T) context.Context {
+func testCtx(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	t.Cleanup(cancel)
 	return ctx
@@ -87,7 +87,7 @@ func (b *syncBuffer) String() string {
 // env is one role with its password published as a Kubernetes-style
 // mounted secret, read by a real secret.Store with the file provider.
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	role     string
 	password string
 	used     []string // every password the role has had
@@ -102,7 +102,7 @@ var roleSeq struct {
 	n int
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	roleSeq.Lock()
 	roleSeq.n++
@@ -146,7 +146,7 @@ func (e *env) template() string {
 	return fmt.Sprintf("postgres://%s:${secret:DB_PASSWORD}@127.0.0.1:%d/%s?sslmode=disable", e.role, srv.Port(), appDB)
 }
 
-func (e *env) open(t *testing.T, maxConns int) *postgres.Source {
+func (e *env) open(t testing.TB, maxConns int) *postgres.Source {
 	t.Helper()
 	spec := source.Spec{Name: "main", DSN: e.template(), MaxConns: maxConns}
 	s, err := postgres.Open(testCtx(t), spec, e.store, e.log)
