@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -274,4 +275,17 @@ func TestOpenListenerWithoutAuthWarns(t *testing.T) {
 	cfg := mustParse(t, y("secrets: {T: {from: env://T}}",
 		"server: {transport: http, listen: \"0.0.0.0:80\", auth_token: \"${secret:T}\"}"))
 	diffLists(t, "with auth_token", cfg.Warnings, nil)
+}
+
+func BenchmarkParseFull(b *testing.B) {
+	data, err := os.ReadFile("testdata/full.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := Parse("full.yaml", data); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

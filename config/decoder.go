@@ -153,13 +153,13 @@ func quoteKey(k string) string {
 // child extends a message path with a map key or, for keys unsafe to show,
 // the entry's index.
 func child(path, key string, i int) string {
-	if safeName.MatchString(key) && path == topLevel {
+	switch {
+	case !safeName.MatchString(key):
+		return fmt.Sprintf("%s[%d]", path, i)
+	case path == topLevel:
 		return key
 	}
-	if safeName.MatchString(key) {
-		return path + "." + key
-	}
-	return fmt.Sprintf("%s[%d]", path, i)
+	return path + "." + key
 }
 
 func joinKeys(keys []string) string { return strings.Join(keys, ", ") }
