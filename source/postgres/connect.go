@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 	"sync"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -10,44 +9,28 @@ import (
 	"github.com/hushmcp/hush/secret/driver"
 )
 
-// expand reads the current secret values into the DSN.
-func (s *Source) expand() (string, error) {
-	dsn, err := s.secrets.Expand(s.spec.DSN)
-	if err != nil {
-		// The store's message names the secret, never a value.
-		return "", fmt.Errorf("expand dsn of source %q: %v: %w", s.spec.Name, err, driver.ErrNotFound)
+func (s *Source) maxConns() int32 {
+	if s.spec.MaxConns > 0 {
+		return int32(s.spec.MaxConns)
 	}
-	return dsn, nil
+	return DefaultMaxConns
 }
 
-// connect builds the first pool from the current secret values.
-func (s *Source) connect(ctx context.Context) (*pool, error) {
-	dsn, err := s.expand()
-	if err != nil {
-		return nil, err
-	}
-	return s.connectDSN(ctx, dsn)
-}
-
-// connectDSN builds a pool for dsn, pings it and fills it. On error nothing
+// connect builds a pool for dsn, pings it and fills it. On error nothing
 // is left open.
-func (s *Source) connectDSN(ctx context.Context, dsn string) (*pool, error) {
+func (s *Source) connect(ctx context.Context, dsn string) (*pool, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		// pgx's parse errors may quote parts of the DSN: say only what failed.
 		return nil, &connError{source: s.spec.Name, desc: "invalid connection string", code: driver.ErrInvalid}
 	}
-	cfg.MaxConns = DefaultMaxConns
-	if s.spec.MaxConns > 0 {
-		cfg.MaxConns = int32(s.spec.MaxConns)
-	}
+	cfg.MaxConns = s.maxConns()
 	cfg.MinConns = cfg.MaxConns // see the package doc: rotation needs a full pool
 	cfg.ConnConfig.ConnectTimeout = connectTimeout
 	pp, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, &connError{source: s.spec.Name, desc: "invalid connection settings", code: driver.ErrInvalid}
 	}
-	p := &pool{Pool: pp, dsn: dsn, password: cfg.ConnConfig.Password}
 	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
 	if err := pp.Ping(ctx); err != nil {
@@ -55,7 +38,7 @@ func (s *Source) connectDSN(ctx context.Context, dsn string) (*pool, error) {
 		return nil, s.connError(ctx, err)
 	}
 	fill(ctx, pp, int(cfg.MaxConns))
-	return p, nil
+	return &pool{Pool: pp, dsn: dsn, password: cfg.ConnConfig.Password}, nil
 }
 
 // fill logs in up to n connections at once so that a new pool is complete
@@ -84,7 +67,7 @@ func fill(ctx context.Context, pp *pgxpool.Pool, n int) {
 // retries once: nothing reached the database, so the retry is safe.
 func (s *Source) withConn(ctx context.Context, fn func(*pool, *pgxpool.Conn) error) error {
 	for attempt := 0; ; attempt++ {
-		l, err := s.swap.Acquire()
+		l, err := s.live.Acquire()
 		if err != nil {
 			return s.errClosed()
 		}
@@ -133,7 +116,7 @@ func (s *Source) nudge(ctx context.Context) {
 		return
 	}
 	defer s.nudging.Unlock()
-	for _, name := range s.names {
+	for _, name := range s.live.Names() {
 		_ = r.Refresh(ctx, name) // the store records and reports its own failures
 	}
 }

@@ -34,14 +34,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/hushmcp/hush/secret"
-	"github.com/hushmcp/hush/secret/driver"
 	"github.com/hushmcp/hush/source"
 )
 
@@ -55,19 +52,9 @@ const (
 // Source is an open PostgreSQL source. Safe for concurrent use.
 type Source struct {
 	spec    source.Spec
-	names   []string
 	secrets source.Secrets
-	log     *slog.Logger
-	swap    *source.Swap[*pool]
-
-	cancel    context.CancelFunc
-	done      chan struct{} // closed when the rotation goroutine ends
-	unsub     func()
-	closeOnce sync.Once
-	nudging   sync.Mutex // one store refresh at a time
-
-	mu    sync.Mutex
-	state source.State
+	live    *source.Live[*pool]
+	nudging sync.Mutex // one store refresh at a time
 }
 
 var _ source.SQL = (*Source)(nil)
@@ -75,9 +62,11 @@ var _ source.SQL = (*Source)(nil)
 // pool is one generation of credentials: a pgx pool and what built it.
 type pool struct {
 	*pgxpool.Pool
-	dsn      string // expanded; compared to detect a real change, never printed
-	password string // for the leak guard on error text
+	dsn      string // expanded; for the leak guard, never printed
+	password string
 }
+
+func closePool(p *pool) { p.Close() }
 
 // Open expands spec.DSN with secrets, connects and pings, and starts
 // following the DSN's secrets. It blocks until the pool is ready or ctx
@@ -87,95 +76,21 @@ func Open(ctx context.Context, spec source.Spec, secrets source.Secrets, log *sl
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Source{spec: spec, names: spec.Secrets(), secrets: secrets, log: log, done: make(chan struct{})}
-	// Subscribe before the first read so that no change is missed.
-	var events <-chan secret.Event
-	events, s.unsub = s.subscribe()
-	p, err := s.connect(ctx)
+	s := &Source{spec: spec, secrets: secrets}
+	live, err := source.OpenLive(ctx, source.LiveConfig[*pool]{
+		Spec: spec, Kind: "postgres", Secrets: secrets, Log: log,
+		Connect: s.connect, Close: closePool,
+	})
 	if err != nil {
-		s.unsub()
 		return nil, err
 	}
-	s.swap = source.NewSwap(p, closePool)
-	s.state = source.State{Status: "ok", Secrets: s.names}
-	runCtx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
-	r := source.Rotator{Events: events, Apply: s.apply, Failed: s.swapFailed}
-	go func() { defer close(s.done); r.Run(runCtx) }()
-	log.Info("source opened", "source", spec.Name, "kind", "postgres", "max_conns", p.Config().MaxConns)
+	s.live = live
+	log.Info("source opened", "source", spec.Name, "kind", "postgres", "max_conns", s.maxConns())
 	return s, nil
 }
 
-func (s *Source) subscribe() (<-chan secret.Event, func()) {
-	if len(s.names) == 0 {
-		return nil, func() {}
-	}
-	return s.secrets.Subscribe(s.names...)
-}
-
-func closePool(p *pool) { p.Close() }
-
-// apply swaps in a pool built from the current secret values, if they
-// changed. It runs on the rotation goroutine.
-func (s *Source) apply(ctx context.Context) error {
-	dsn, err := s.expand()
-	if err != nil {
-		return err
-	}
-	if s.current(dsn) {
-		s.setState(false, nil)
-		return nil
-	}
-	p, err := s.connectDSN(ctx, dsn)
-	if err != nil {
-		return err
-	}
-	if err := s.swap.Replace(p); err != nil {
-		return nil // closed meanwhile; Replace closed p
-	}
-	s.setState(true, nil)
-	s.log.Info("source credentials swapped", "source", s.spec.Name, "secrets", s.names)
-	return nil
-}
-
-// current reports whether the live pool was built from dsn.
-func (s *Source) current(dsn string) bool {
-	l, err := s.swap.Acquire()
-	if err != nil {
-		return false
-	}
-	defer l.Release()
-	return l.Value().dsn == dsn
-}
-
-func (s *Source) swapFailed(err error) {
-	s.setState(false, err)
-	s.log.Warn("source credential swap", "source", s.spec.Name, "error_class", driver.Class(err), "error", err.Error())
-}
-
-func (s *Source) setState(swapped bool, err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.state.Status == "closed" {
-		return
-	}
-	s.state.Status, s.state.LastError = "ok", ""
-	if err != nil {
-		s.state.Status, s.state.LastError = "degraded", driver.Class(err)
-	}
-	if swapped {
-		s.state.LastSwap = time.Now()
-	}
-}
-
 // State reports the source's health without a round trip.
-func (s *Source) State() source.State {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st := s.state
-	st.Secrets = slices.Clone(st.Secrets)
-	return st
-}
+func (s *Source) State() source.State { return s.live.State() }
 
 // Ping acquires a connection and round-trips to the server.
 func (s *Source) Ping(ctx context.Context) error {
@@ -190,15 +105,7 @@ func (s *Source) Ping(ctx context.Context) error {
 // Close stops following secrets, waits for calls in flight, and closes the
 // pools. Idempotent; every call waits for the first to finish.
 func (s *Source) Close() error {
-	s.closeOnce.Do(func() {
-		s.cancel()
-		<-s.done
-		s.unsub()
-		s.swap.Close()
-		s.mu.Lock()
-		s.state.Status = "closed"
-		s.mu.Unlock()
-	})
+	s.live.Close()
 	return nil
 }
 
