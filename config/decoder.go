@@ -29,6 +29,7 @@ func (e *Error) Error() string {
 // at the first, so a user fixes a config in one round trip.
 type decoder struct {
 	file  string
+	base  string // directory relative file references and paths resolve against; empty: keep them relative
 	errs  []*Error
 	warns []*Error
 	uses  []secretUse // ${secret:NAME} references, for cross-checks

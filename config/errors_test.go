@@ -39,7 +39,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown secret key", y("secrets:", "  A: {from: env://A, min_len: 3}"),
 			[]string{`t.yaml:2:22: secrets.A: unknown key (not shown) ` + validSecret}},
 		{"unknown source key", y("sources:", "  db: {kind: sqlite, dsn: a.db, pool: 3}"),
-			[]string{`t.yaml:2:33: sources.db: unknown key "pool" (valid: kind, dsn, max_conns)`}},
+			[]string{`t.yaml:2:33: sources.db: unknown key "pool" (valid: kind, dsn, max_conns, seed)`}},
 		{"unknown tool key", withSources("tools:", "  t: {source: db, description: d, statement: SELECT 1, sql: x}"),
 			[]string{`t.yaml:5:56: tools.t: unknown key "sql" ` + validTool}},
 		{"unknown parameter key", withSources("tools:", "  t:", "    source: db", "    description: d",

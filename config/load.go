@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
@@ -13,13 +14,19 @@ import (
 var topKeys = []string{"server", "secrets", "sources", "tools"}
 
 // Load reads the file at path and parses it with Parse, using path as the
-// file name in messages and in Config.Path.
+// file name in messages and in Config.Path. Relative file: references,
+// SQLite paths and seed files are resolved against the file's directory, so
+// a config and the files beside it can move together.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	return Parse(path, data)
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return parse(path, filepath.Dir(abs), data)
 }
 
 // Parse decodes and checks data, the contents of a hush.yaml called name.
@@ -29,8 +36,10 @@ func Load(path string) (*Config, error) {
 // "name:line:col: ". Messages name keys, secrets and positions but never
 // repeat a value from secrets:, a dsn or a token. Parse does no I/O and is
 // safe for concurrent use.
-func Parse(name string, data []byte) (*Config, error) {
-	d := &decoder{file: name, declared: map[string]*token.Token{}}
+func Parse(name string, data []byte) (*Config, error) { return parse(name, "", data) }
+
+func parse(name, base string, data []byte) (*Config, error) {
+	d := &decoder{file: name, base: base, declared: map[string]*token.Token{}}
 	body, ok := d.parseYAML(data)
 	var cfg *Config
 	if ok {

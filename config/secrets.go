@@ -51,6 +51,7 @@ func (d *decoder) secretFrom(o object, dst *string) {
 	if !ok {
 		return
 	}
+	s = d.fileRef(s)
 	// ParseRef's messages never contain the reference itself.
 	if _, err := secret.ParseRef(s); err != nil {
 		d.errorf(at(e.value), "%s: %v (e.g. env://NAME or file:///path)", e.path, err)

@@ -9,7 +9,7 @@ import (
 )
 
 var (
-	sourceKeys  = []string{"kind", "dsn", "max_conns"}
+	sourceKeys  = []string{"kind", "dsn", "max_conns", "seed"}
 	sourceKinds = []string{"sqlite", "postgres"}
 	// itemName is the pattern for source and tool names.
 	itemName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
@@ -29,6 +29,7 @@ func (d *decoder) sources(n ast.Node) []Source {
 		}
 		d.dsn(o, &src.DSN)
 		setInt(d, o, "max_conns", &src.MaxConns, 1, math.MaxInt64)
+		d.seed(o, &src)
 		out = append(out, src)
 	}
 	return out
@@ -105,3 +106,22 @@ func userinfoPassword(s string) (string, bool) {
 }
 
 func onlyRefs(s string) bool { return strings.ReplaceAll(s, refMark, "") == "" }
+
+// seed decodes a SQLite source's seed file: SQL run once, when the database
+// file is created. Other kinds have no use for it.
+func (d *decoder) seed(o object, src *Source) {
+	if src.Kind == "sqlite" {
+		src.DSN = d.sqlitePath(src.DSN)
+	}
+	e, ok := o.get("seed")
+	if !ok {
+		return
+	}
+	if src.Kind != "sqlite" {
+		d.errorf(e.keyTk, "%s: only sqlite sources take a seed file", e.path)
+		return
+	}
+	if d.setNonEmpty(o, "seed", &src.Seed) {
+		src.Seed = d.resolve(src.Seed)
+	}
+}

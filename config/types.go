@@ -42,6 +42,7 @@ type Source struct {
 	Kind     string // "sqlite" or "postgres"
 	DSN      string // may hold ${secret:NAME}; sqlite: a file path or file: URI
 	MaxConns int    // pool size; 0: kind default
+	Seed     string // sqlite: SQL file run once when the database file is created
 }
 
 // Tool is one entry of tools:.
