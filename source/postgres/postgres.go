@@ -4,9 +4,9 @@
 //
 // # Rotation
 //
-// The source subscribes to the secrets its DSN names. On a change it expands
-// the DSN, builds a new pool, pings it, fills it to its full size, and only
-// then swaps it in atomically (source.Swap). The old pool stays open until
+// The source subscribes to the secrets its DSN names (source.Live). On a
+// change it expands the DSN, builds a new pool, pings it, fills it to its
+// full size, and only then swaps it in atomically (source.Swap). The old pool stays open until
 // the calls that started on it have finished, then it is closed. If the new
 // credential does not work, the old pool keeps serving, State reports
 // "degraded" with the error class, and the swap is retried with backoff
@@ -42,11 +42,12 @@ import (
 	"github.com/hushmcp/hush/source"
 )
 
-// Tunables.
+// DefaultMaxConns is the pool size when Spec.MaxConns is 0.
+const DefaultMaxConns = 4
+
 const (
-	DefaultMaxConns = 4
-	connectTimeout  = 10 * time.Second // login, ping and fill of a new pool
-	authRetryWait   = 5 * time.Second  // how long a rejected call waits for a swap
+	connectTimeout = 10 * time.Second // login, ping and fill of a new pool
+	authRetryWait  = 5 * time.Second  // how long a rejected call waits for a swap
 )
 
 // Source is an open PostgreSQL source. Safe for concurrent use.
