@@ -11,6 +11,7 @@ type Spec struct {
 	Name     string // the source's name in config; used in errors and logs
 	DSN      string // connection template; credentials enter only as ${secret:NAME}
 	MaxConns int    // pool size; 0: the kind's default
+	Seed     string // sqlite: SQL file that creates the database when its file does not exist
 }
 
 // Secrets returns the names of the secrets the DSN refers to, in order.

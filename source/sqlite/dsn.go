@@ -40,8 +40,7 @@ func split(dsn string) (string, url.Values, error) {
 		return "", nil, errors.New("empty dsn")
 	}
 	if !strings.HasPrefix(dsn, "file:") {
-		r := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
-		return r.Replace(dsn), url.Values{}, nil
+		return escapePath(dsn), url.Values{}, nil
 	}
 	rest := strings.TrimPrefix(dsn, "file:")
 	path, rawQuery, _ := strings.Cut(rest, "?")
@@ -54,6 +53,11 @@ func split(dsn string) (string, url.Values, error) {
 	}
 	return path, q, nil
 }
+
+var pathEscaper = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
+
+// escapePath makes a file system path safe to use as a URI path.
+func escapePath(p string) string { return pathEscaper.Replace(p) }
 
 func cloneValues(v url.Values) url.Values {
 	out := make(url.Values, len(v))

@@ -5,10 +5,11 @@
 // connection pools are opened on the file: a read-write one for ordinary
 // statements and a read-only one (mode=ro and PRAGMA query_only) for
 // read-only calls, so SQLite itself rejects a write made by a read-only
-// tool; nothing parses the SQL. The database must exist: the source never
-// creates a file, because a mistyped path would otherwise serve an empty
-// database. In-memory databases are refused, since the two pools would see
-// two different databases.
+// tool; nothing parses the SQL. The database must exist, or Spec.Seed must
+// name a SQL script that creates it: the source never creates an empty file,
+// because a mistyped path would then serve an empty database. In-memory
+// databases are refused, since the two pools would see two different
+// databases.
 //
 // When a secret the DSN names changes, the source opens the new DSN and
 // swaps it in like every source (source.Live).
@@ -86,6 +87,9 @@ func (s *Source) connect(ctx context.Context, dsn string) (*dbs, error) {
 	rwURI, roURI, err := uris(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open source %q: %w", s.spec.Name, err)
+	}
+	if err := s.seedIfMissing(ctx, dsn); err != nil {
+		return nil, err
 	}
 	d := &dbs{secrets: s.secretValues()}
 	d.rw, _ = sql.Open("sqlite", rwURI) // only fails for an unknown driver name
