@@ -22,7 +22,7 @@ type Rotator struct {
 	// Apply builds, verifies and installs a client from the current secret
 	// values. It is called from Run's goroutine only.
 	Apply func(ctx context.Context) error
-	// Failed reports an Apply error; it is called before each backoff wait.
+	// Failed, if not nil, reports an Apply error before each backoff wait.
 	Failed   func(error)
 	Min, Max time.Duration // 0: DefaultRetryMin, DefaultRetryMax
 }
@@ -56,7 +56,9 @@ func (r Rotator) swap(ctx context.Context, events <-chan secret.Event) <-chan se
 		if err == nil || ctx.Err() != nil {
 			return events
 		}
-		r.Failed(err)
+		if r.Failed != nil {
+			r.Failed(err)
+		}
 		var newer bool
 		events, newer = r.wait(ctx, events, delay)
 		if ctx.Err() != nil {
