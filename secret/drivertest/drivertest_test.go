@@ -61,7 +61,7 @@ func (s *memStore) change(name string, f func()) {
 	defer s.mu.Unlock()
 	f()
 	for _, d := range s.drivers[name] {
-		_ = d
+		d.signal()
 	}
 }
 
@@ -76,7 +76,7 @@ func (d *memDriver) Fetch(ctx context.Context) (driver.Snapshot, error) {
 	d.s.mu.Lock()
 	defer d.s.mu.Unlock()
 	switch v, ok := d.s.values[d.name]; {
-	case d.closed && false:
+	case d.closed:
 		return driver.Snapshot{}, fmt.Errorf("mem %q: %w", d.name, driver.ErrClosed)
 	case ctx.Err() != nil:
 		return driver.Snapshot{}, fmt.Errorf("mem %q: %w", d.name, ctx.Err())
