@@ -162,10 +162,10 @@ func testFetchDuringClose(t *testing.T, h Harness) {
 	want := canary("during-close")
 	h.Set(t, "DT_DURING_CLOSE", want)
 	d := open(t, h, "DT_DURING_CLOSE")
-	started := make(chan struct{}, 4)
+	started, closed := make(chan struct{}, 4), make(chan struct{})
 	var wg sync.WaitGroup
 	for range 4 {
-		wg.Go(func() { fetchUntilClosed(t, d, want, started) })
+		wg.Go(func() { fetchUntilClosed(t, d, want, started, closed) })
 	}
 	for range 4 {
 		<-started
@@ -173,13 +173,17 @@ func testFetchDuringClose(t *testing.T, h Harness) {
 	if err := d.Close(); err != nil {
 		t.Errorf("close: %v", err)
 	}
+	close(closed)
 	wg.Wait()
 }
 
-// fetchUntilClosed fetches until the driver reports ErrClosed; every other
-// result must be the whole value. It signals started after its first fetch.
-func fetchUntilClosed(t *testing.T, d driver.Driver, want []byte, started chan<- struct{}) {
+// fetchUntilClosed fetches until the driver reports ErrClosed or closed is
+// closed (Close has returned); every result before must be the whole value
+// and every Fetch after Close returned must fail with ErrClosed. It signals
+// started after its first fetch.
+func fetchUntilClosed(t *testing.T, d driver.Driver, want []byte, started chan<- struct{}, closed <-chan struct{}) {
 	for i := 0; ; i++ {
+		afterClose := isClosed(closed)
 		snap, err := fetch(d)
 		if i == 0 {
 			started <- struct{}{}
@@ -187,11 +191,23 @@ func fetchUntilClosed(t *testing.T, d driver.Driver, want []byte, started chan<-
 		switch {
 		case errors.Is(err, driver.ErrClosed):
 			return
+		case afterClose:
+			checkErrIs(t, "fetch after close returned", err, driver.ErrClosed)
+			return
 		case err != nil:
 			checkNoLeak(t, err)
 			t.Errorf("fetch during close: %v", err)
 			return
 		}
 		checkData(t, "fetch during close", snap.Data, want)
+	}
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
 }
