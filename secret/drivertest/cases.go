@@ -115,20 +115,20 @@ func testClose(t *testing.T, h Harness) {
 	h.Set(t, "DT_CLOSE", canary("close"))
 	d, err := h.Open(context.Background(), t, "DT_CLOSE")
 	if err != nil {
-		t.Fatalf("open: %v", err)
+		t.Fatalf("open: %s", safe(err))
 	}
 	mustFetch(t, d)
 	var wg sync.WaitGroup
 	for range 3 {
 		wg.Go(func() {
 			if err := d.Close(); err != nil {
-				t.Errorf("close: %v", err)
+				t.Errorf("close: %s", safe(err))
 			}
 		})
 	}
 	wg.Wait()
 	if err := d.Close(); err != nil {
-		t.Errorf("close again: %v", err)
+		t.Errorf("close again: %s", safe(err))
 	}
 	_, err = fetch(d)
 	checkErrIs(t, "fetch after close", err, driver.ErrClosed)
@@ -148,7 +148,7 @@ func testConcurrentFetch(t *testing.T, h Harness) {
 				snap, err := fetch(d)
 				if err != nil {
 					checkNoLeak(t, err)
-					t.Errorf("concurrent fetch: %v", err)
+					t.Errorf("concurrent fetch: %s", safe(err))
 					return
 				}
 				checkData(t, "concurrent fetch", snap.Data, want)
@@ -171,7 +171,7 @@ func testFetchDuringClose(t *testing.T, h Harness) {
 		<-started
 	}
 	if err := d.Close(); err != nil {
-		t.Errorf("close: %v", err)
+		t.Errorf("close: %s", safe(err))
 	}
 	close(closed)
 	wg.Wait()
@@ -196,7 +196,7 @@ func fetchUntilClosed(t *testing.T, d driver.Driver, want []byte, started chan<-
 			return
 		case err != nil:
 			checkNoLeak(t, err)
-			t.Errorf("fetch during close: %v", err)
+			t.Errorf("fetch during close: %s", safe(err))
 			return
 		}
 		checkData(t, "fetch during close", snap.Data, want)

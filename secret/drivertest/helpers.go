@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -27,7 +28,7 @@ func open(t *testing.T, h Harness, name string) driver.Driver {
 	d, err := h.Open(context.Background(), t, name)
 	if err != nil {
 		checkNoLeak(t, err)
-		t.Fatalf("open %s: %v", name, err)
+		t.Fatalf("open %s: %s", name, safe(err))
 	}
 	closeAtEnd(t, d)
 	return d
@@ -36,7 +37,7 @@ func open(t *testing.T, h Harness, name string) driver.Driver {
 func closeAtEnd(t *testing.T, d driver.Driver) {
 	t.Cleanup(func() {
 		if err := d.Close(); err != nil {
-			t.Errorf("close: %v", err)
+			t.Errorf("close: %s", safe(err))
 		}
 	})
 }
@@ -53,7 +54,7 @@ func mustFetch(t *testing.T, d driver.Driver) driver.Snapshot {
 	snap, err := fetch(d)
 	if err != nil {
 		checkNoLeak(t, err)
-		t.Fatalf("fetch: %v", err)
+		t.Fatalf("fetch: %s", safe(err))
 	}
 	return snap
 }
@@ -71,8 +72,16 @@ func checkErrIs(t testing.TB, what string, err, target error) {
 	t.Helper()
 	checkNoLeak(t, err)
 	if !errors.Is(err, target) {
-		t.Errorf("%s: got error %v, want one wrapping %q", what, err, target)
+		t.Errorf("%s: got error %s, want one wrapping %q", what, safe(err), target)
 	}
+}
+
+// safe renders err for a test message, withholding text that holds a value.
+func safe(err error) string {
+	if err != nil && strings.Contains(err.Error(), canaryMarker) {
+		return "[error text withheld: it contains a secret value]"
+	}
+	return fmt.Sprint(err)
 }
 
 // checkNoLeak fails the test when err's text contains a stored value. The
