@@ -128,6 +128,7 @@ func TestDefaultLookupReadsProcessEnvironment(t *testing.T) {
 func TestInvalidReferences(t *testing.T) {
 	cases := map[string]string{
 		"env://":           "variable name",
+		"env://s3cr3t-pw":  "[A-Za-z_]",
 		"env://9LIVES":     "[A-Za-z_]",
 		"env://A-B":        "[A-Za-z_]",
 		"env://A.B":        "[A-Za-z_]",
@@ -139,6 +140,10 @@ func TestInvalidReferences(t *testing.T) {
 			_, err := openRef(context.Background(), t, newHarness(), ref)
 			if !errors.Is(err, driver.ErrInvalid) || !strings.Contains(err.Error(), want) {
 				t.Errorf("got %v; want invalid mentioning %q", err, want)
+			}
+			// A malformed name is often a misplaced value: never echo it.
+			if strings.Contains(err.Error(), "s3cr3t") {
+				t.Error("error echoes the malformed reference")
 			}
 		})
 	}

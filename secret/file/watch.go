@@ -37,13 +37,19 @@ func (d *Driver) run() {
 		select {
 		case <-d.ctx.Done():
 			return
-		case ev := <-d.events():
-			if d.relevant(ev) {
+		case ev, ok := <-d.events():
+			if !ok {
+				d.dropWatcher()
+			} else if d.relevant(ev) {
 				settle.Reset(d.debounce)
 			}
-		case err := <-d.errors():
-			d.watchError(err)
-			settle.Reset(d.debounce)
+		case err, ok := <-d.errors():
+			if !ok {
+				d.dropWatcher()
+			} else {
+				d.watchError(err)
+				settle.Reset(d.debounce)
+			}
 		case <-settle.C:
 			d.check()
 		case <-tick.C:
@@ -143,6 +149,17 @@ func (d *Driver) setWatching(ok bool, err error) {
 	}
 	d.watching, d.watchKnown = ok, true
 }
+
+// dropWatcher discards a watcher whose channels were closed under us (its
+// reader failed), so the loop does not spin on them; the next poll creates
+// a new one.
+func (d *Driver) dropWatcher() {
+	_ = d.w.Close()
+	d.w = nil
+	d.setWatching(false, errWatcherStopped)
+}
+
+var errWatcherStopped = errors.New("watcher stopped")
 
 func (d *Driver) closeWatcher() {
 	if d.w != nil {
