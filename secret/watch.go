@@ -27,7 +27,15 @@ func (s *Store) watchAll() {
 	}
 }
 
+// follow refreshes e on every change signal. A failed refresh is retried
+// with bounded backoff: a driver signals a change once, so a transient
+// failure on that read (a file caught mid-write) must not strand the old
+// value until the next change.
 func (s *Store) follow(ctx context.Context, e *entry, changes <-chan struct{}) {
+	retry := time.NewTimer(time.Hour)
+	retry.Stop()
+	defer retry.Stop()
+	backoff := minRetry
 	for {
 		select {
 		case <-ctx.Done():
@@ -36,10 +44,20 @@ func (s *Store) follow(ctx context.Context, e *entry, changes <-chan struct{}) {
 			if !ok {
 				return
 			}
-			s.refreshWithin(ctx, e)
+			backoff = minRetry
+		case <-retry.C:
 		}
+		if s.refreshWithin(ctx, e) {
+			backoff = minRetry
+			continue
+		}
+		retry.Reset(backoff)
+		backoff = min(2*backoff, s.opts.PollInterval)
 	}
 }
+
+// minRetry is the first delay before re-reading a secret whose refresh failed.
+const minRetry = 250 * time.Millisecond
 
 func (s *Store) poll(ctx context.Context, e *entry) {
 	t := time.NewTicker(s.opts.PollInterval)
@@ -54,8 +72,9 @@ func (s *Store) poll(ctx context.Context, e *entry) {
 	}
 }
 
-func (s *Store) refreshWithin(ctx context.Context, e *entry) {
+// refreshWithin refreshes e under the store's timeout and reports success.
+func (s *Store) refreshWithin(ctx context.Context, e *entry) bool {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
-	s.refresh(ctx, e)
+	return len(s.refresh(ctx, e)) == 0
 }
