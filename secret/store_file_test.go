@@ -58,7 +58,7 @@ type flaky struct {
 }
 
 func (f *flaky) Changes() <-chan struct{} { return f.changes }
-func (f *flaky) Close() error            { return nil }
+func (f *flaky) Close() error             { return nil }
 
 func (f *flaky) Fetch(context.Context) (driver.Snapshot, error) {
 	f.mu.Lock()
