@@ -57,7 +57,7 @@ func (s *syncBuffer) String() string {
 
 // harness is one server over a real sqlite file and a real secret store.
 type harness struct {
-	t         *testing.T
+	t         testing.TB
 	srv       *Server
 	cfg       *config.Config
 	deps      Deps
@@ -106,7 +106,7 @@ func testTools() []config.Tool {
 	}
 }
 
-func seed(t *testing.T, path string) {
+func seed(t testing.TB, path string) {
 	t.Helper()
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
@@ -126,7 +126,7 @@ func seed(t *testing.T, path string) {
 
 // newHarness builds the server; adjust may change the config and deps before
 // New runs. Cleanup asserts that no canary reached a client or the logs.
-func newHarness(t *testing.T, adjust func(*config.Config, *Deps)) *harness {
+func newHarness(t testing.TB, adjust func(*config.Config, *Deps)) *harness {
 	t.Helper()
 	dir := t.TempDir()
 	h := &harness{t: t, logs: &syncBuffer{}, seen: &syncBuffer{}, tokenPath: filepath.Join(dir, "token")}
