@@ -31,7 +31,7 @@ import (
 
 // Obviously fake values; the tests assert they never reach a client or a log.
 const (
-	canaryDB     = "canary-pw-7f3a9c-NOT-REAL"
+	canaryDB     = "canary-pw-7f3a9c&<NOT-REAL>"
 	canaryToken  = "canary-tok-91b2e4-NOT-REAL"
 	canaryToken2 = "canary-tok2-5d6e1f-NOT-REAL"
 )

@@ -81,7 +81,7 @@ func redactContent(r *redact.Redactor, c mcp.Content) mcp.Content {
 // across JSON syntax (a bare number, say) the text is no longer valid JSON;
 // then each value is redacted on its own.
 func redactJSON(r *redact.Redactor, v any) json.RawMessage {
-	b, err := json.Marshal(v)
+	b, err := marshal(v)
 	if err != nil {
 		return json.RawMessage(withheld)
 	}
@@ -94,7 +94,7 @@ func redactJSON(r *redact.Redactor, v any) json.RawMessage {
 	if dec.Decode(&tree) != nil {
 		return json.RawMessage(withheld)
 	}
-	b, err = json.Marshal(redactTree(r, tree))
+	b, err = marshal(redactTree(r, tree))
 	if red := r.Redact(b); err == nil && json.Valid(red) {
 		return red
 	}
@@ -173,3 +173,15 @@ type redactedError struct {
 
 func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.err }
+
+// marshal encodes v without HTML escaping, as the SDK's own encoder does,
+// so the client receives the same text the redactor checked.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
