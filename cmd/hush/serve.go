@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/hushmcp/hush/config"
+	"github.com/hushmcp/hush/internal/boot"
+	"github.com/hushmcp/hush/mcpserver"
+	"github.com/hushmcp/hush/redact"
+)
+
+// serveFlags are the flags shared by serve and check.
+type serveFlags struct {
+	config    string
+	logLevel  string
+	logFormat string
+	transport string
+	listen    string
+}
+
+func (f *serveFlags) register(fs *flag.FlagSet, listener bool) {
+	fs.StringVar(&f.config, "config", "hush.yaml", "path to the `file` with server, secrets, sources and tools")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
+	fs.StringVar(&f.logFormat, "log-format", "json", "log `format` on stderr: json or text")
+	if listener {
+		fs.StringVar(&f.transport, "transport", "", "override server.transport: stdio or http")
+		fs.StringVar(&f.listen, "listen", "", "override server.listen (http), e.g. 127.0.0.1:8080")
+	}
+}
+
+func serve(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var f serveFlags
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	f.register(fs, true)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: hush serve --config FILE [flags]\n\n"+
+			"Loads the config, resolves and validates every secret, opens and pings every source,\n"+
+			"registers the tools and only then starts listening. Logs go to stderr as JSON;\n"+
+			"with the stdio transport stdout carries only the MCP protocol.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
+	}
+	red := redact.New(redact.Options{})
+	errw := redact.NewWriter(stderr, red)
+	defer errw.Close()
+	logger, err := newLogger(errw, f.logLevel, f.logFormat)
+	if err != nil {
+		fmt.Fprintf(errw, "hush serve: %v\n", err)
+		return exitUsage
+	}
+	rt, code := start(ctx, f, red, logger, errw)
+	if rt == nil || code != exitOK {
+		return code
+	}
+	defer rt.Close()
+	srv, err := mcpserver.New(rt.Config, mcpserver.Deps{
+		Store: rt.Store, Sources: rt.Sources, Redactor: red, Logger: logger, Stdin: stdin, Stdout: stdout,
+	})
+	if err != nil {
+		logger.Error("register tools", "error", err)
+		return exitConfig
+	}
+	if err := srv.Run(ctx); err != nil {
+		logger.Error("serve", "error", err)
+		return exitFailure
+	}
+	logger.Info("stopped")
+	return exitOK
+}
+
+// start loads the config and runs boot.Start, reporting every problem on w.
+// It returns a Runtime only when start-up succeeded.
+func start(ctx context.Context, f serveFlags, red *redact.Redactor, logger *slog.Logger, w io.Writer) (*boot.Runtime, int) {
+	cfg, err := loadConfig(f, w)
+	if err != nil {
+		return nil, exitConfig
+	}
+	for _, warn := range cfg.Warnings {
+		logger.Warn("config", "warning", warn)
+	}
+	rt, err := boot.Start(ctx, cfg, boot.Options{Logger: logger, Redactor: red})
+	if err != nil {
+		reportProblems(w, err)
+		rt.Close()
+		return nil, exitCode(err)
+	}
+	return rt, exitOK
+}
+
+func loadConfig(f serveFlags, w io.Writer) (*config.Config, error) {
+	cfg, err := config.Load(f.config)
+	if err != nil {
+		reportProblems(w, err)
+		return nil, err
+	}
+	if f.transport != "" {
+		cfg.Server.Transport = f.transport
+	}
+	if f.listen != "" {
+		cfg.Server.Listen = f.listen
+	}
+	if t := cfg.Server.Transport; t != "stdio" && t != "http" {
+		err := fmt.Errorf("--transport: unknown transport %q (valid: stdio, http)", t)
+		reportProblems(w, err)
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// reportProblems prints one line per joined error, so every problem of a
+// stage is visible at once.
+func reportProblems(w io.Writer, err error) {
+	for _, e := range flatten(err) {
+		fmt.Fprintf(w, "hush: %v\n", e)
+	}
+}
+
+func flatten(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	if w, ok := err.(interface{ Unwrap() error }); ok {
+		if _, isBoot := err.(*boot.Error); isBoot {
+			return flatten(w.Unwrap())
+		}
+	}
+	return []error{err}
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: unknown level %q (valid: debug, info, warn, error)", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format: unknown format %q (valid: json, text)", format)
+}

@@ -1,0 +1,172 @@
+// Package boot assembles a running Hush from a loaded config in the order the
+// design requires: secrets resolved and validated, the redactor armed, every
+// source opened and pinged. Nothing here listens; the caller opens the
+// listener only after Start succeeds.
+package boot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/hushmcp/hush/config"
+	"github.com/hushmcp/hush/redact"
+	"github.com/hushmcp/hush/secret"
+	"github.com/hushmcp/hush/secret/env"
+	"github.com/hushmcp/hush/secret/file"
+	"github.com/hushmcp/hush/source"
+	"github.com/hushmcp/hush/source/postgres"
+	"github.com/hushmcp/hush/source/sqlite"
+)
+
+// Stage names the start-up step an error comes from; the CLI maps it to an
+// exit code.
+type Stage int
+
+// Start-up stages, in order.
+const (
+	StageConfig Stage = iota + 1
+	StageSecrets
+	StageSources
+)
+
+// Error is a start-up failure at a stage. Err joins every problem found there.
+type Error struct {
+	Stage Stage
+	Err   error
+}
+
+func (e *Error) Error() string { return e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+// Runtime is everything a server needs once start-up has succeeded.
+type Runtime struct {
+	Config   *config.Config
+	Logger   *slog.Logger
+	Redactor *redact.Redactor
+	Store    *secret.Store
+	Sources  map[string]source.Source
+
+	stopWatch context.CancelFunc
+	watchDone chan struct{}
+	closeOnce sync.Once
+}
+
+// Options carry what the caller already built.
+type Options struct {
+	Logger        *slog.Logger     // should write through Redactor
+	Redactor      *redact.Redactor // updated here whenever a secret changes
+	SecretTimeout time.Duration    // deadline to resolve all secrets; 0: store default
+	PingTimeout   time.Duration    // per-source ping deadline; default 5s
+}
+
+// Mux returns the secret providers Hush ships, registered by scheme.
+func Mux(logger *slog.Logger) *secret.Mux {
+	m := secret.NewMux()
+	m.Register("env", &env.Opener{})
+	m.Register("file", &file.Opener{Logger: logger})
+	return m
+}
+
+// Start resolves secrets and opens sources. It always returns a Runtime (so
+// hush check can report on a failed start); the caller must Close it. The
+// error is an *Error naming the first stage that failed.
+func Start(ctx context.Context, cfg *config.Config, opts Options) (*Runtime, error) {
+	if opts.PingTimeout <= 0 {
+		opts.PingTimeout = 5 * time.Second
+	}
+	rt := &Runtime{Config: cfg, Logger: opts.Logger, Redactor: opts.Redactor, Sources: map[string]source.Source{}}
+	store, err := secret.Open(ctx, cfg.Secrets, secret.Options{Mux: Mux(opts.Logger), Logger: opts.Logger, Timeout: opts.SecretTimeout})
+	if store == nil {
+		return rt, &Error{Stage: StageSecrets, Err: err}
+	}
+	rt.Store = store
+	rt.watchRedactor()
+	if err != nil {
+		return rt, &Error{Stage: StageSecrets, Err: err}
+	}
+	if err := rt.openSources(ctx, opts.PingTimeout); err != nil {
+		return rt, &Error{Stage: StageSources, Err: err}
+	}
+	return rt, nil
+}
+
+// watchRedactor keeps the redactor's value set equal to the store's current
+// and recent values. The first update happens before any source opens, so
+// even a driver error at start-up is scrubbed.
+func (rt *Runtime) watchRedactor() {
+	rt.Redactor.Update(rt.Store.Known())
+	events, cancel := rt.Store.Subscribe()
+	ctx, stop := context.WithCancel(context.Background())
+	rt.stopWatch, rt.watchDone = stop, make(chan struct{})
+	go func() {
+		defer close(rt.watchDone)
+		defer cancel()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case _, ok := <-events:
+				if !ok {
+					return
+				}
+				rt.Redactor.Update(rt.Store.Known())
+			}
+		}
+	}()
+}
+
+// openSources opens every configured source and pings it, reporting all
+// failures by source name.
+func (rt *Runtime) openSources(ctx context.Context, timeout time.Duration) error {
+	var errs []error
+	for _, sc := range rt.Config.Sources {
+		src, err := openSource(ctx, sc, rt.Store, rt.Logger)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: source %q: %w", sc.Pos, sc.Name, err))
+			continue
+		}
+		rt.Sources[sc.Name] = src
+		pctx, cancel := context.WithTimeout(ctx, timeout)
+		err = src.Ping(pctx)
+		cancel()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: source %q: ping: %w", sc.Pos, sc.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func openSource(ctx context.Context, sc config.Source, secrets source.Secrets, log *slog.Logger) (source.Source, error) {
+	spec := source.Spec{Name: sc.Name, DSN: sc.DSN, MaxConns: sc.MaxConns, Seed: sc.Seed}
+	switch sc.Kind {
+	case "sqlite":
+		return sqlite.Open(ctx, spec, secrets, log)
+	case "postgres":
+		return postgres.Open(ctx, spec, secrets, log)
+	}
+	return nil, fmt.Errorf("unknown kind %q (valid: sqlite, postgres)", sc.Kind)
+}
+
+// Close closes sources, then the store. Idempotent.
+func (rt *Runtime) Close() error {
+	var errs []error
+	rt.closeOnce.Do(func() {
+		for name, src := range rt.Sources {
+			if err := src.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("close source %q: %w", name, err))
+			}
+		}
+		if rt.stopWatch != nil {
+			rt.stopWatch()
+			<-rt.watchDone
+		}
+		if rt.Store != nil {
+			errs = append(errs, rt.Store.Close())
+		}
+	})
+	return errors.Join(errs...)
+}
