@@ -46,8 +46,8 @@ func newExactSet(pats [][]byte) *exactSet {
 		s.maxLen = max(s.maxLen, len(p))
 	}
 	s.step = min(minLen-gramLen+1, maxStep)
-	s.grams, s.gshift = newBitset(len(pats)*s.step*16, 32)
-	s.heads, s.hshift = newBitset(len(pats)*16, 64)
+	s.grams, s.gshift = newBitset(len(pats)*s.step*32, 32)
+	s.heads, s.hshift = newBitset(len(pats)*64, 64)
 	for id, p := range pats {
 		s.index(int32(id), p)
 	}

@@ -123,11 +123,14 @@ func redactAttr(m *matcher, a slog.Attr) slog.Attr {
 	return a
 }
 
-// redactAny replaces v by its redacted %+v text if any rendering a handler
-// might use carries something to redact.
+// redactAny replaces v by its redacted %+v text (a []byte by its redacted
+// string) if any rendering a handler might use carries something to redact.
 func redactAny(m *matcher, v slog.Value) slog.Value {
 	x := v.Any()
 	text := fmt.Sprintf("%+v", x)
+	if b, ok := x.([]byte); ok {
+		text = string(b) // as the text handler prints it
+	}
 	if changed(m, text) || anyRenderingChanged(m, x) {
 		return slog.StringValue(m.redactString(text))
 	}

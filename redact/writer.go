@@ -108,8 +108,8 @@ func (w *Writer) Close() error {
 	if w.closed {
 		return w.err
 	}
-	var err error
-	if w.err == nil {
+	err := w.err
+	if err == nil {
 		err = w.emitBuffered(w.r.matcher(), len(w.buf))
 	}
 	w.closed, w.buf = true, nil
