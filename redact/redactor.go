@@ -32,17 +32,17 @@ type Options struct {
 //
 // It is safe for concurrent use: Redact never blocks and always sees one
 // complete matcher, while Update builds a new matcher and swaps it in
-// atomically. A nil *Redactor behaves like one with no values, so it still
-// applies the structural patterns.
+// atomically. The zero value and a nil *Redactor behave like New with no
+// values: they apply the structural patterns only.
 type Redactor struct {
-	structural bool
-	mu         sync.Mutex // serialises Update so the last call wins
-	m          atomic.Pointer[matcher]
+	noStructural bool
+	mu           sync.Mutex // serialises Update so the last call wins
+	m            atomic.Pointer[matcher]
 }
 
 // New returns a Redactor armed with opts.Values.
 func New(opts Options) *Redactor {
-	r := &Redactor{structural: !opts.DisableStructural}
+	r := &Redactor{noStructural: opts.DisableStructural}
 	r.Update(opts.Values)
 	return r
 }
@@ -59,7 +59,7 @@ func (r *Redactor) Update(values [][]byte) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.m.Store(newMatcher(values, r.structural))
+	r.m.Store(newMatcher(values, !r.noStructural))
 }
 
 // matcher returns the current matcher; never nil.

@@ -35,14 +35,17 @@ const (
 // A Writer is safe for concurrent use; each Write is applied whole, in
 // order. Close does not close the underlying writer.
 type Writer struct {
-	mu     sync.Mutex
-	w      io.Writer
-	r      *Redactor
-	buf    []byte
-	carry  openKind
-	spans  []span // scratch for partial flushes
-	err    error  // sticky: the first error of the underlying writer
-	closed bool
+	mu    sync.Mutex
+	w     io.Writer
+	r     *Redactor
+	buf   []byte
+	carry openKind
+	spans []span // scratch for partial flushes
+	// lineCap and ctxKeep are the lineCap and contextKeep constants;
+	// tests lower them to exercise partial flushes on small inputs.
+	lineCap, ctxKeep int
+	err              error // sticky: the first error of the underlying writer
+	closed           bool
 }
 
 // NewWriter returns a Writer that redacts with r and writes to w. Logging
@@ -52,7 +55,7 @@ type Writer struct {
 //
 // Close it (or Flush it) before exit to write out a last partial line.
 func NewWriter(w io.Writer, r *Redactor) *Writer {
-	return &Writer{w: w, r: r}
+	return &Writer{w: w, r: r, lineCap: lineCap, ctxKeep: contextKeep}
 }
 
 // Write redacts p as described on Writer and reports len(p) on success.
@@ -80,7 +83,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 			}
 		}
 	}
-	if len(w.buf) > max(lineCap, 4*w.keep(m)) {
+	if len(w.buf) > max(w.lineCap, 4*w.keep(m)) {
 		if err := w.flushPart(m); err != nil {
 			return 0, err
 		}
@@ -126,7 +129,7 @@ func (w *Writer) usable() error {
 // keep is the tail a partial flush holds back: one byte less than the
 // longest pattern, so any occurrence starting before the cut ends inside
 // the buffer.
-func (w *Writer) keep(m *matcher) int { return max(m.maxLen-1, contextKeep) }
+func (w *Writer) keep(m *matcher) int { return max(m.maxLen-1, w.ctxKeep) }
 
 // emit redacts chunk and writes it out.
 func (w *Writer) emit(m *matcher, chunk []byte) error {
