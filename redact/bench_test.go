@@ -15,7 +15,7 @@ func withHits(text []byte, vals [][]byte) []byte {
 		" key=" + string(vals[len(vals)/2]) + " ",
 		" old=" + string(vals[len(vals)-1]) + " ",
 		" again=" + string(vals[0]) + " ",
-		" dsn=postgres://app:hunter22@db:5432/app ",
+		" dsn=postgres://app:canary-pw-22@db:5432/app ",
 		" Authorization: Bearer abc.def.ghi\n",
 	}
 	for i, h := range hits {

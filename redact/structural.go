@@ -54,7 +54,7 @@ func anchored(needle []byte, at func(b []byte, i int) (span, int, bool)) scanFun
 }
 
 // maxUserinfo bounds the backward walk from an '@'.
-const maxUserinfo = 512
+const maxUserinfo = 2048
 
 // scanUserinfo redacts the userinfo of "scheme://userinfo@host" for any
 // scheme, anchored on '@'. The last '@' before the host wins, so a password

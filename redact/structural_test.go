@@ -22,9 +22,9 @@ func TestStructural(t *testing.T) {
 	r := New(Options{})
 	tests := []struct{ name, in, want string }{
 		// URL userinfo, any scheme.
-		{"postgres url", "dsn=postgres://app:pa55word@db:5432/x?sslmode=off", "dsn=postgres://[REDACTED]@db:5432/x?sslmode=off"},
-		{"redis password only", `"url":"redis://:s3cret@cache:6379/0"`, `"url":"redis://[REDACTED]@cache:6379/0"`},
-		{"token as user", "clone https://ghp_abc123@github.com/o/r.git", "clone https://[REDACTED]@github.com/o/r.git"},
+		{"postgres url", "dsn=postgres://app:canary-pw-1@db:5432/x?sslmode=off", "dsn=postgres://[REDACTED]@db:5432/x?sslmode=off"},
+		{"redis password only", `"url":"redis://:canary-pw-3@cache:6379/0"`, `"url":"redis://[REDACTED]@cache:6379/0"`},
+		{"token as user", "clone https://canary-tok-4@github.com/o/r.git", "clone https://[REDACTED]@github.com/o/r.git"},
 		{"at in password", "mysql://u:p@ss@h/db", "mysql://[REDACTED]@h/db"},
 		{"scheme with plus", "git+ssh://git:pw@host/repo", "git+ssh://[REDACTED]@host/repo"},
 		{"at in path is not userinfo", "GET https://example.com/users/a@b.com", "GET https://example.com/users/a@b.com"},
@@ -50,7 +50,7 @@ func TestStructural(t *testing.T) {
 		{"basic header crlf", "authorization: Basic dXNlcjpwYXNz\r\nHost: x", "authorization: Basic [REDACTED]\r\nHost: x"},
 		{"json header", `{"Authorization":"Token abc123","a":1}`, `{"Authorization":"Token [REDACTED]","a":1}`},
 		{"go header map", "map[Accept:[*/*] Authorization:[Bearer xyz]]", "map[Accept:[*/*] Authorization:[Bearer [REDACTED]]]"},
-		{"bare credential", "Authorization: sk_live_123", "Authorization: [REDACTED]"},
+		{"bare credential", "Authorization: canary-key-5", "Authorization: [REDACTED]"},
 		{"upper case key", "AUTHORIZATION=abc def", "AUTHORIZATION=abc [REDACTED]"},
 		{"proxy header", "Proxy-Authorization: Basic abc", "Proxy-Authorization: Basic [REDACTED]"},
 		{"aws sigv4", "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/x, Signature=abc\n", "Authorization: AWS4-HMAC-SHA256 [REDACTED]\n"},
@@ -86,7 +86,7 @@ func TestStructural(t *testing.T) {
 
 func TestStructuralDisabled(t *testing.T) {
 	r := New(Options{DisableStructural: true})
-	in := "postgres://app:pa55word@db/x password=xyz"
+	in := "postgres://app:canary-pw-1@db/x password=xyz"
 	if got := r.RedactString(in); got != in {
 		t.Errorf("got %q, want input unchanged", got)
 	}
