@@ -75,13 +75,15 @@ func (w *Writer) Write(p []byte) (int, error) {
 			return 0, err
 		}
 		w.buf = append(w.buf, p[nl:]...)
+	} else if i := bytes.LastIndexByte(p, '\n'); i >= 0 {
+		// buf holds no newline: only p needs searching.
+		nl := len(w.buf) + i + 1
+		w.buf = append(w.buf, p...)
+		if err := w.emitBuffered(m, nl); err != nil {
+			return 0, err
+		}
 	} else {
 		w.buf = append(w.buf, p...)
-		if nl := bytes.LastIndexByte(w.buf, '\n') + 1; nl > 0 {
-			if err := w.emitBuffered(m, nl); err != nil {
-				return 0, err
-			}
-		}
 	}
 	if len(w.buf) > max(w.lineCap, 4*w.keep(m)) {
 		if err := w.flushPart(m); err != nil {
