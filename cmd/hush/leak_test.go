@@ -140,12 +140,21 @@ func (e *leakEnv) assertClean(t *testing.T) {
 	assertNoLeak(t, "client-visible output", e.seen.String())
 }
 
+// leakMarker starts every leak canary and appears nowhere else, so finding
+// it means part of a secret got out (e.g. a decoder's error quoting the
+// first bytes of its input).
+const leakMarker = "canary-leak-"
+
 // assertNoLeak checks text for the leak canaries in the forms
-// assertNoCanary knows and in two more: Go-quoted (%q) and JSON without
-// HTML escaping, which differ from the JSON form for leakKey.
+// assertNoCanary knows, in two more (Go-quoted %q, and JSON without HTML
+// escaping; both differ from the JSON form for leakKey), and for a
+// truncated copy.
 func assertNoLeak(t *testing.T, where, text string) {
 	t.Helper()
 	assertNoCanary(t, where, text, leakCanaries...)
+	if strings.Contains(text, leakMarker) {
+		t.Errorf("%s contains part of a canary secret", where)
+	}
 	for _, c := range leakCanaries {
 		var b strings.Builder
 		enc := json.NewEncoder(&b)
@@ -270,7 +279,7 @@ func (e *leakEnv) invalidArguments(t *testing.T) {
 	wantToolError(t, res, err, `"id"`)
 	res, err = e.call(t, "note", map[string]any{"id": leakDB})
 	wantToolError(t, res, err, `"id"`)
-	res, err = e.call(t, "note", map[string]any{"id": 1, leakKey: 1, leakToken: leakFlaky})
+	res, err = e.call(t, "note", map[string]any{"id": 1, leakKey: 1, leakDB: leakFlaky})
 	wantToolError(t, res, err, "unknown argument", "valid: id")
 }
 
@@ -530,5 +539,17 @@ func TestLeakCanaryWrongCredentials(t *testing.T) {
 		if len(logEntries(errs.String(), "serving")) > 0 {
 			t.Errorf("hush %s listened despite the wrong password", cmd)
 		}
+	}
+}
+
+// The call log describes arguments by key and clips long keys and tool
+// names. A clipped secret is no longer an exact match for the redactor, so
+// clipping must not cut a secret short: the log may hold no part of one.
+func TestLeakCanaryClippedLogFields(t *testing.T) {
+	e := newLeakEnv(t)
+	res, err := e.call(t, "note", map[string]any{"id": 1, leakToken: 1}) // key longer than 32 bytes
+	wantToolError(t, res, err, "unknown argument")
+	if _, err := e.call(t, leakToken+leakToken, nil); err == nil { // name longer than 64 bytes
+		t.Error("calling an unknown tool succeeded")
 	}
 }
