@@ -426,7 +426,6 @@ func (e *leakEnv) get(t *testing.T, path, token string) (int, string) {
 const rawInitialize = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18",` +
 	`"capabilities":{},"clientInfo":{"name":"raw","version":"0"}}}`
 
-
 // jsonString is v as a JSON string literal, quotes included.
 func jsonString(v string) string {
 	b, _ := json.Marshal(v)
