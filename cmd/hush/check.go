@@ -13,7 +13,7 @@ import (
 	"github.com/hushmcp/hush/secret"
 )
 
-func check(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func check(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
 	var f serveFlags
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	f.register(fs, false)
@@ -31,6 +31,7 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	errw, outw := redact.NewWriter(stderr, red), redact.NewWriter(stdout, red)
 	defer errw.Close()
 	defer outw.Close()
+	defer recoverTo(errw, &code)
 	logger, err := newLogger(errw, f.logLevel, f.logFormat)
 	if err != nil {
 		fmt.Fprintf(errw, "hush check: %v\n", err)

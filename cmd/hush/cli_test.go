@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hushmcp/hush/redact"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -202,4 +203,21 @@ func TestServeStdio(t *testing.T) {
 	if !strings.Contains(stderr.String(), `"msg":"secret"`) {
 		t.Error("start-up log missing from stderr")
 	}
+}
+
+// A panic on the command's goroutine is reported through the redactor.
+func TestRecoverToRedacts(t *testing.T) {
+	const canary = "canary-panic-value-NOT-REAL-42"
+	red := redact.New(redact.Options{Values: [][]byte{[]byte(canary)}})
+	var out lockedBuffer
+	w := redact.NewWriter(&out, red)
+	code := func() (code int) {
+		defer recoverTo(w, &code)
+		panic("boom near " + canary)
+	}()
+	w.Close()
+	if code != exitFailure || !strings.Contains(out.String(), "internal error: boom near [REDACTED]") {
+		t.Errorf("code %d, output %q", code, out.String())
+	}
+	assertNoCanary(t, "panic report", out.String(), canary)
 }

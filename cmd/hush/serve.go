@@ -32,7 +32,7 @@ func (f *serveFlags) register(fs *flag.FlagSet, listener bool) {
 	}
 }
 
-func serve(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func serve(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	var f serveFlags
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	f.register(fs, true)
@@ -49,6 +49,7 @@ func serve(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	red := redact.New(redact.Options{})
 	errw := redact.NewWriter(stderr, red)
 	defer errw.Close()
+	defer recoverTo(errw, &code)
 	logger, err := newLogger(errw, f.logLevel, f.logFormat)
 	if err != nil {
 		fmt.Fprintf(errw, "hush serve: %v\n", err)
@@ -150,4 +151,14 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 		return slog.New(slog.NewTextHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("--log-format: unknown format %q (valid: json, text)", format)
+}
+
+// recoverTo turns a panic on the command's goroutine into a redacted report
+// on w and exit code 1, instead of Go's raw crash output, which could carry
+// a secret. Handler panics never get here: the MCP middleware recovers them.
+func recoverTo(w io.Writer, code *int) {
+	if r := recover(); r != nil {
+		fmt.Fprintf(w, "hush: internal error: %v\n", r)
+		*code = exitFailure
+	}
 }
