@@ -4,13 +4,12 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
+	"github.com/hushmcp/hush/internal/testutil/leak"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,22 +37,8 @@ const (
 
 var canaries = []string{canaryDB, canaryToken, canaryToken2}
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects output from several goroutines.
+type syncBuffer = leak.Buffer
 
 // harness is one server over a real sqlite file and a real secret store.
 type harness struct {
@@ -191,32 +176,13 @@ func (h *harness) rotateToken(v string) {
 func (h *harness) assertNoLeaks() {
 	for name, data := range map[string]string{"client": h.seen.String(), "log": h.logs.String()} {
 		for _, c := range canaries {
-			if form := leakedForm(data, c); form != "" {
+			if form := leak.Find(data, c); form != "" {
 				h.t.Errorf("a canary reached the %s output (%s form)", name, form)
 			}
 		}
 	}
 }
 
-// leakedForm names the encoding in which secret appears in data, or "".
-func leakedForm(data, secret string) string {
-	jsonForm, _ := json.Marshal(secret)
-	forms := map[string]string{
-		"raw":        secret,
-		"url":        url.QueryEscape(secret),
-		"path":       url.PathEscape(secret),
-		"base64":     base64.StdEncoding.EncodeToString([]byte(secret)),
-		"base64url":  base64.RawURLEncoding.EncodeToString([]byte(secret)),
-		"json":       string(jsonForm[1 : len(jsonForm)-1]),
-		"base64-raw": base64.RawStdEncoding.EncodeToString([]byte(secret)),
-	}
-	for name, f := range forms {
-		if strings.Contains(data, f) {
-			return name
-		}
-	}
-	return ""
-}
 
 // readOnlyLog keeps the lines a LoggingTransport wrote for received messages.
 type readOnlyLog struct{ w io.Writer }

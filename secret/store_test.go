@@ -1,8 +1,8 @@
 package secret_test
 
 import (
-	"bytes"
 	"context"
+	"github.com/hushmcp/hush/internal/testutil/leak"
 	"log/slog"
 	"strings"
 	"sync"
@@ -20,23 +20,8 @@ const (
 	canaryKey = "canary-key-91be-NOT-REAL-0123456789"
 )
 
-// syncBuffer is a log sink safe for the store's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects output from several goroutines.
+type syncBuffer = leak.Buffer
 
 func envMux(vars map[string]string) *secret.Mux {
 	m := secret.NewMux()

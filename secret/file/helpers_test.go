@@ -1,13 +1,12 @@
 package file_test
 
 import (
-	"bytes"
 	"context"
+	"github.com/hushmcp/hush/internal/testutil/leak"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,23 +24,8 @@ const deadline = 10 * time.Second
 
 func canary(tag string) string { return "canary-" + tag + "-" + marker }
 
-// logBuffer collects log output for assertions. Safe for concurrent use.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+// logBuffer collects output from several goroutines.
+type logBuffer = leak.Buffer
 
 // newLogger returns a debug logger into a buffer that the test checks for
 // leaked values when it ends.

@@ -1,10 +1,10 @@
 package postgres_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"github.com/hushmcp/hush/internal/testutil/leak"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -66,23 +66,8 @@ func testCtx(t testing.TB) context.Context {
 	return ctx
 }
 
-// syncBuffer is a log sink shared by the store, the source and the test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer collects output from several goroutines.
+type syncBuffer = leak.Buffer
 
 // env is one role with its password published as a Kubernetes-style
 // mounted secret, read by a real secret.Store with the file provider.

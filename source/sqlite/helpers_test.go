@@ -1,13 +1,12 @@
 package sqlite_test
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
+	"github.com/hushmcp/hush/internal/testutil/leak"
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,23 +26,8 @@ func testCtx(t testing.TB) context.Context {
 	return ctx
 }
 
-// syncBuffer is a log sink shared by the store, the source and the test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer collects output from several goroutines.
+type syncBuffer = leak.Buffer
 
 // newLog returns a logger whose output is checked for canaries at the end
 // of the test.
