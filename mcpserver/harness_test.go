@@ -183,7 +183,6 @@ func (h *harness) assertNoLeaks() {
 	}
 }
 
-
 // readOnlyLog keeps the lines a LoggingTransport wrote for received messages.
 type readOnlyLog struct{ w io.Writer }
 
