@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,9 +27,12 @@ import (
 //
 //	go test -run '^$' -bench . -benchtime 3s ./cmd/hush/
 //
-// Each reports p50-µs and p99-µs per call besides ns/op.
-// BenchmarkPGOverhead interleaves direct and HTTP calls, so both see the
-// same machine load, and reports the difference of their medians.
+// Each reports p50-µs and p99-µs per call besides ns/op. The SDK client
+// runs in the test process, so BenchmarkPGToolHTTP and BenchmarkPGOverhead
+// include its cost; BenchmarkPGToolRawHTTP leaves it out (a client on
+// another machine), and BenchmarkMCPFloor is the go-sdk with no Hush and no
+// database. BenchmarkPGOverhead interleaves direct and HTTP calls, so both
+// see the same machine load, and reports the difference of their medians.
 
 const benchPassword = "canary-bench-pw-62f1-NOT-REAL"
 
@@ -45,6 +51,7 @@ tools:
     parameters:
       - { name: id, type: integer, required: true }
       - { name: n, type: integer, required: true }
+    read_only: false
   item_ro:
     source: main
     description: The same, in a read-only transaction.
@@ -232,5 +239,113 @@ func BenchmarkPGOverhead(b *testing.B) {
 			viaHTTP.report(b, "http-")
 			b.ReportMetric(float64((viaHTTP.percentile(0.5)-direct.percentile(0.5)).Nanoseconds())/1e3, "overhead-p50-µs")
 		})
+	}
+}
+
+// BenchmarkMCPFloor is the go-sdk alone: a bare server with one tool that
+// returns a constant row, no middleware, no database. Its latency is the
+// floor under any tool call; the PG benchmarks minus this floor minus the
+// direct query is what Hush itself adds.
+func BenchmarkMCPFloor(b *testing.B) {
+	server := mcp.NewServer(&mcp.Implementation{Name: "floor", Version: "v0"}, nil)
+	server.AddTool(&mcp.Tool{Name: "item", InputSchema: map[string]any{"type": "object"}},
+		func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			return &mcp.CallToolResult{
+				Content:           []mcp.Content{&mcp.TextContent{Text: "name | next\nitem-1 | 2"}},
+				StructuredContent: map[string]any{"columns": []string{"name", "next"}, "rows": [][]any{{"item-1", 2}}},
+			}, nil
+		})
+	b.Run("inmemory", func(b *testing.B) {
+		ct, st := mcp.NewInMemoryTransports()
+		ss, err := server.Connect(context.Background(), st, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cs, err := mcp.NewClient(&mcp.Implementation{Name: "bench", Version: "v0"}, nil).Connect(context.Background(), ct, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer func() { _ = cs.Close(); _ = ss.Wait() }()
+		floorLoop(b, cs)
+	})
+	b.Run("http", func(b *testing.B) {
+		hs := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, nil))
+		b.Cleanup(hs.Close) // after the session's cleanup closes its event stream
+		floorLoop(b, connectMCP(b, hs.URL, "", nil))
+	})
+}
+
+func floorLoop(b *testing.B, cs *mcp.ClientSession) {
+	var lat latencies
+	b.ReportAllocs()
+	for i := int64(0); b.Loop(); i++ {
+		lat.time(func() { toolCall(b, cs, "item", i) })
+	}
+	lat.report(b, "")
+}
+
+// BenchmarkPGToolRawHTTP is BenchmarkPGToolHTTP without the SDK client: a
+// plain HTTP client posts a prepared tools/call and reads the event
+// stream, so the latency is the server's (and the wire's) alone, as when
+// the client runs on another machine.
+func BenchmarkPGToolRawHTTP(b *testing.B) {
+	srv := startServe(b, "--config", newBenchEnv(b).config)
+	rc := &rawClient{url: srv.URL, http: httpClientFor("", nil)}
+	rc.initialize(b)
+	for _, tool := range []string{"item", "item_ro"} {
+		b.Run(fmt.Sprintf("read_only=%v", tool == "item_ro"), func(b *testing.B) {
+			var lat latencies
+			b.ReportAllocs()
+			for i := int64(0); b.Loop(); i++ {
+				body := fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":%q,"arguments":{"id":%d,"n":%d}}}`,
+					i+10, tool, i%16+1, i)
+				lat.time(func() { rc.callOK(b, body, fmt.Sprintf(`"rows":[["item-%d",%d]]`, i%16+1, i+1)) })
+			}
+			lat.report(b, "")
+		})
+	}
+}
+
+// rawClient speaks just enough streamable HTTP for the benchmark.
+type rawClient struct {
+	url, session string
+	http         *http.Client
+}
+
+func (c *rawClient) initialize(b *testing.B) {
+	b.Helper()
+	resp := c.post(b, rawInitialize)
+	c.session = resp.Header.Get("Mcp-Session-Id")
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	resp = c.post(b, `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	resp.Body.Close()
+}
+
+func (c *rawClient) post(b *testing.B, body string) *http.Response {
+	req, err := http.NewRequest(http.MethodPost, c.url, strings.NewReader(body))
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	if c.session != "" {
+		req.Header.Set("Mcp-Session-Id", c.session)
+		req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return resp
+}
+
+// callOK posts body and wants a 200 whose stream holds want.
+func (c *rawClient) callOK(b *testing.B, body, want string) {
+	resp := c.post(b, body)
+	data, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(string(data), want) {
+		b.Fatalf("call: %d %v %s", resp.StatusCode, err, data)
 	}
 }
