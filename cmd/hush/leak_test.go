@@ -50,18 +50,10 @@ sources:
     dsn: postgres://%[5]s:${secret:FLAKY_PASSWORD}@127.0.0.1:%[6]d/%[7]s?sslmode=disable
     max_conns: 1
 tools:
-  as_int:
-    source: main
-    description: Cast a value to an integer.
-    statement: SELECT $1::int AS n
-    parameters: [{ name: v, type: string, required: true }]
-    read_only: true
-  note:
-    source: main
-    description: Read a note.
-    statement: SELECT id, body FROM notes WHERE id = $1
-    parameters: [{ name: id, type: integer, required: true }]
-    read_only: true
+  as_int: { source: main, description: Cast to an integer., statement: "SELECT $1::int AS n",
+            parameters: [{ name: v, type: string, required: true }] }
+  note: { source: main, description: Read a note., statement: "SELECT id, body FROM notes WHERE id = $1",
+          parameters: [{ name: id, type: integer, required: true }] }
   note_encoded:
     source: main
     description: Read a note in base64 and inside a JSON object.
@@ -69,25 +61,11 @@ tools:
       SELECT encode(convert_to(body, 'UTF8'), 'base64') AS b64,
       json_build_object('body', body) AS obj FROM notes WHERE id = $1
     parameters: [{ name: id, type: integer, required: true }]
-    read_only: true
-  note_as_int:
-    source: main
-    description: Read a note as a number.
-    statement: SELECT body::int FROM notes WHERE id = $1
-    parameters: [{ name: id, type: integer, required: true }]
-    read_only: true
-  slow:
-    source: main
-    description: Sleep.
-    statement: SELECT pg_sleep($1)::text AS slept
-    parameters: [{ name: seconds, type: number, required: true }]
-    read_only: true
-    timeout: 300ms
-  flaky_now:
-    source: flaky
-    description: Ask the flaky database for the time.
-    statement: SELECT now()::text AS now
-    read_only: true
+  note_as_int: { source: main, description: Read a note as a number., statement: "SELECT body::int FROM notes WHERE id = $1",
+                 parameters: [{ name: id, type: integer, required: true }] }
+  slow: { source: main, description: Sleep., statement: "SELECT pg_sleep($1)::text AS slept", timeout: 300ms,
+          parameters: [{ name: seconds, type: number, required: true }] }
+  flaky_now: { source: flaky, description: Ask the flaky database for the time., statement: "SELECT now()::text AS now" }
 `
 
 // leakEnv is a server holding the canaries, a client session, and every
@@ -379,12 +357,6 @@ func (e *leakEnv) check(t *testing.T) {
 	}
 }
 
-// rawRequest is one hand-made HTTP request to the server.
-type rawRequest struct {
-	method, path, token, body string
-	header                    map[string]string
-}
-
 // do sends r and records the status line, headers and body.
 func (e *leakEnv) do(t *testing.T, r rawRequest) (int, http.Header, string) {
 	t.Helper()
@@ -421,20 +393,6 @@ func (e *leakEnv) get(t *testing.T, path, token string) (int, string) {
 	t.Helper()
 	code, _, body := e.do(t, rawRequest{method: http.MethodGet, path: path, token: token})
 	return code, body
-}
-
-const rawInitialize = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18",` +
-	`"capabilities":{},"clientInfo":{"name":"raw","version":"0"}}}`
-
-// jsonString is v as a JSON string literal, quotes included.
-func jsonString(v string) string {
-	b, _ := json.Marshal(v)
-	return string(b)
-}
-
-// post is a POST of body to the MCP endpoint with token.
-func post(token, body string, header map[string]string) rawRequest {
-	return rawRequest{method: http.MethodPost, path: "/mcp", token: token, body: body, header: header}
 }
 
 // rawHTTP sends requests no well-behaved client sends: no token, a wrong

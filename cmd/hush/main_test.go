@@ -190,3 +190,23 @@ func remarshal(v, out any) error {
 	}
 	return json.Unmarshal(b, out)
 }
+
+// rawRequest is one hand-made HTTP request to the server.
+type rawRequest struct {
+	method, path, token, body string
+	header                    map[string]string
+}
+
+const rawInitialize = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18",` +
+	`"capabilities":{},"clientInfo":{"name":"raw","version":"0"}}}`
+
+// jsonString is v as a JSON string literal, quotes included.
+func jsonString(v string) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// post is a POST of body to the MCP endpoint with token.
+func post(token, body string, header map[string]string) rawRequest {
+	return rawRequest{method: http.MethodPost, path: "/mcp", token: token, body: body, header: header}
+}
