@@ -3,35 +3,18 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/base64"
 	"encoding/json"
+	"github.com/hushmcp/hush/internal/testutil/leak"
 	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
 
 // lockedBuffer collects output written by the server's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type lockedBuffer = leak.Buffer
 
 // running is a hush serve started in-process by startServe.
 type running struct {
@@ -154,25 +137,5 @@ func copyQuickstart(t testing.TB) string {
 // assertNoCanary fails when any raw or encoded form of a canary appears.
 func assertNoCanary(t testing.TB, where, text string, canaries ...string) {
 	t.Helper()
-	for _, c := range canaries {
-		for _, form := range encodings(c) {
-			if strings.Contains(text, form) {
-				t.Errorf("%s contains a canary secret (or an encoding of it)", where)
-				return
-			}
-		}
-	}
-}
-
-// encodings lists the forms in which a leaked value could appear.
-func encodings(v string) []string {
-	j, _ := json.Marshal(v)
-	return []string{
-		v,
-		url.QueryEscape(v),
-		url.PathEscape(v),
-		base64.StdEncoding.EncodeToString([]byte(v)),
-		base64.RawURLEncoding.EncodeToString([]byte(v)),
-		strings.Trim(string(j), `"`),
-	}
+	leak.Check(t, where, text, canaries...)
 }

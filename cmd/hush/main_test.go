@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/hushmcp/hush/internal/testutil/leak"
 	"io"
 	"net/http"
 	"os"
@@ -164,7 +165,7 @@ func waitUntil(t testing.TB, what string, timeout time.Duration, cond func() boo
 // quote server output without printing a secret.
 func scrub(s string, canaries ...string) string {
 	for _, c := range canaries {
-		for _, form := range encodings(c) {
+		for _, form := range leak.Forms(c) {
 			s = strings.ReplaceAll(s, form, "[CANARY]")
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -37,8 +38,16 @@ func (l *Buffer) String() string {
 // Forms returns the forms of secret to look for, by encoding name.
 func Forms(secret string) map[string]string {
 	j, _ := json.Marshal(secret)
+	var plain bytes.Buffer
+	enc := json.NewEncoder(&plain)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(secret)
+	jp := strings.TrimSpace(plain.String())
+	q := strconv.Quote(secret)
 	b := []byte(secret)
 	return map[string]string{
+		"go-quoted":  q[1 : len(q)-1],
+		"json-plain": jp[1 : len(jp)-1],
 		"raw":        secret,
 		"url":        url.QueryEscape(secret),
 		"path":       url.PathEscape(secret),
