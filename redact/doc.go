@@ -40,9 +40,10 @@
 // value of a password, passwd or pwd key in key/value connection strings
 // ("host=db password=[REDACTED]", "Password=[REDACTED];", "?pwd=[REDACTED]&"),
 // the credential of an Authorization header in raw, JSON, Go map or logfmt
-// form (the scheme word is kept), the token after Bearer, and PEM private key
-// blocks, whole from BEGIN through END (a truncated block through its lines
-// of key material). PUBLIC KEY and CERTIFICATE blocks are left alone.
+// form (the scheme word is kept), a token of 16 or more b64token characters
+// after a bare Bearer ("no bearer token" is prose, not a credential), and
+// PEM private key blocks, whole from BEGIN through END (a truncated block
+// through its lines of key material). PUBLIC KEY and CERTIFICATE blocks are left alone.
 // Options.DisableStructural turns these off.
 //
 // # How: one pass, linear in the input

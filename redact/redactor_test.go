@@ -154,6 +154,19 @@ func TestNoMatchIsFreeAndReturnsInput(t *testing.T) {
 	}
 }
 
+// TestBearerProseIsFree checks that text mentioning bearer tokens in prose
+// takes the no-match path: same slice back, nothing allocated.
+func TestBearerProseIsFree(t *testing.T) {
+	r := New(Options{Values: randomValues(10, 1)})
+	text := []byte("401: no bearer token\nthe Bearer of bad news; Bearer authentication failed, BEARER tokens expire\n")
+	if out := r.Redact(text); &out[0] != &text[0] || len(out) != len(text) {
+		t.Fatal("Redact copied prose with nothing to redact")
+	}
+	if n := testing.AllocsPerRun(20, func() { r.Redact(text) }); n != 0 {
+		t.Errorf("Redact allocated %v times, want 0", n)
+	}
+}
+
 func TestRedactLeavesInputUntouched(t *testing.T) {
 	r := New(Options{Values: [][]byte{[]byte(canary)}})
 	in := []byte("a " + canary + " b")

@@ -267,7 +267,16 @@ func credentialStart(b []byte, j int) int {
 	return skipBlanks(b, t)
 }
 
-// bearerAt handles "Bearer <token>" at i, in any context.
+// minBearerToken is the shortest token redacted after a bare "Bearer".
+// Real bearer tokens (JWTs, opaque 32+ character keys) are far longer;
+// prose ("no bearer token", "the Bearer of bad news") has short words
+// there. Inside an Authorization header any length is redacted, by
+// authorizationAt.
+const minBearerToken = 16
+
+// bearerAt handles "Bearer <token>" at i outside an Authorization header:
+// the scheme word, blanks (RFC 7235 allows several), then a token of at
+// least minBearerToken bytes from the RFC 6750 b64token alphabet.
 func bearerAt(b []byte, i int) (span, int, bool) {
 	if i > 0 && isAlnum(b[i-1]) {
 		return span{}, 0, false
@@ -277,17 +286,31 @@ func bearerAt(b []byte, i int) (span, int, bool) {
 	if j == e {
 		return span{}, 0, false
 	}
+	t := tokenEnd(b, j)
+	switch {
+	case t-j >= minBearerToken:
+		return span{ctx: i, start: j, end: t, open: openIf(t == len(b), openWord)}, t, true
+	case t == len(b):
+		// Too short so far, but the rest may follow in the next chunk: an
+		// empty span redacts nothing here yet keeps a Writer from cutting
+		// between "Bearer" and the token.
+		return span{ctx: i, start: t, end: t, open: openWord}, t, true
+	}
+	return span{}, 0, false
+}
+
+// tokenEnd returns the end of the token starting at j. It takes '=' at any
+// position, not only as RFC 6750 padding, so an odd token is redacted whole.
+func tokenEnd(b []byte, j int) int {
 	t := j
 	for t < len(b) && isTokenByte(b[t]) {
 		t++
 	}
-	if t == j && t < len(b) {
-		return span{}, 0, false
-	}
-	return span{ctx: i, start: j, end: t, open: openIf(t == len(b), openWord)}, t, true
+	return t
 }
 
-// isTokenByte reports whether c may appear in an RFC 6750 b64token.
+// isTokenByte reports whether c may appear in an RFC 6750 b64token
+// ([A-Za-z0-9-._~+/]+=*).
 func isTokenByte(c byte) bool {
 	switch c {
 	case '-', '.', '_', '~', '+', '/', '=':

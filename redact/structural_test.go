@@ -14,6 +14,9 @@ const (
 		"-----END PUBLIC KEY-----\n"
 )
 
+// testJWT is JWT-shaped and fake: {"alg":"HS256"}.{"sub":"canary"}.fake.
+const testJWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjYW5hcnkifQ.c2lnLW5vdC1yZWFs"
+
 func pemBlock(label, body string) string {
 	return "-----BEGIN " + label + "-----\n" + body + "-----END " + label + "-----"
 }
@@ -57,8 +60,21 @@ func TestStructural(t *testing.T) {
 		{"authorization prose", "authorization failed for user bob", "authorization failed for user bob"},
 		{"organization", "organization: acme", "organization: acme"},
 		{"bearer anywhere", "token=Bearer eyJhbGciOi.eyJzdWIi.sig rest", "token=Bearer [REDACTED] rest"},
-		{"bearer lower", "bearer  abc-123", "bearer  [REDACTED]"},
-		{"bearer inside word", "forbearer x", "forbearer x"},
+		{"bearer lower, two spaces", "bearer  0123456789abcdef0123456789abcdef", "bearer  [REDACTED]"},
+		{"bearer inside word", "forbearer 0123456789abcdef0123456789abcdef", "forbearer 0123456789abcdef0123456789abcdef"},
+		{"bearer jwt", "call with Bearer " + testJWT + ", then", "call with Bearer [REDACTED], then"},
+		{"bearer opaque 32", `{"msg":"bearer c2VjcmV0LXRva2VuLW5vdC1yZWFsLXh5eg== sent"}`, `{"msg":"bearer [REDACTED] sent"}`},
+		{"bearer upper, tab", "BEARER\tAbCdEfGhIjKlMnOpQrStUvWxYz012345", "BEARER\t[REDACTED]"},
+		{"bearer token of 16", "Bearer abcdefghijklmnop, x", "Bearer [REDACTED], x"},
+		{"bearer word of 15", "Bearer abcdefghijklmno, x", "Bearer abcdefghijklmno, x"},
+		// Prose about bearer tokens is not a credential.
+		{"no bearer token", "401: no bearer token", "401: no bearer token"},
+		{"no bearer token line", "401: no bearer token\n", "401: no bearer token\n"},
+		{"bearer of bad news", "the Bearer of bad news", "the Bearer of bad news"},
+		{"bearer authentication", "Bearer authentication failed: token expired", "Bearer authentication failed: token expired"},
+		{"bearer at end", "send a bearer", "send a bearer"},
+		{"bearer then punctuation", "scheme Bearer, realm=x", "scheme Bearer, realm=x"},
+		{"bearer prose in header still redacted", "Authorization: Bearer of bad news", "Authorization: Bearer [REDACTED]"},
 		// PEM private keys, whole blocks.
 		{"rsa key", "key:\n" + pemBlock("RSA PRIVATE KEY", testPEMBody) + "\nnext", "key:\n[REDACTED]\nnext"},
 		{"pkcs8 key", pemBlock("PRIVATE KEY", testPEMBody), "[REDACTED]"},

@@ -93,6 +93,7 @@ func TestWriterLongLineStructural(t *testing.T) {
 	filler := strings.Repeat("x", 70000)
 	for _, tail := range []string{
 		" Authorization: Bearer tok-123456 end",
+		" sent Bearer tok-123456-abcdefghij end",
 		" password=canary-pw-2 end",
 		" postgres://app:canary-pw-2@db/x end",
 	} {
@@ -108,6 +109,42 @@ func TestWriterLongLineStructural(t *testing.T) {
 				t.Fatalf("tail %d, split at %d: credential written out", len(tail), cut)
 			}
 		}
+	}
+}
+
+// TestWriterBearerProse checks that prose about bearer tokens passes a
+// Writer unchanged however it is split, while a token after it does not.
+func TestWriterBearerProse(t *testing.T) {
+	line := "401: no bearer token; retry with Bearer tok-123456-abcdefghij\n"
+	want := "401: no bearer token; retry with Bearer [REDACTED]\n"
+	for cut := 1; cut < len(line); cut++ {
+		w, out := newTestWriter(t)
+		writeAll(t, w, line[:cut], line[cut:])
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if out.String() != want {
+			t.Fatalf("split at %d: output differs from %q", cut, want)
+		}
+	}
+}
+
+// TestWriterBearerByteByByte writes a bare bearer token one byte at a time
+// through a Writer that flushes partial lines early and keeps a tail just
+// long enough for the word "Bearer ", so only the match itself can hold
+// the word and a token still shorter than minBearerToken together.
+func TestWriterBearerByteByByte(t *testing.T) {
+	w, out := newTestWriter(t)
+	w.lineCap, w.ctxKeep = 8, 8
+	line := "0123456789 sent Bearer tok-123456-abcdefghij end\n"
+	for i := range len(line) {
+		writeAll(t, w, line[i:i+1])
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "tok-") {
+		t.Fatal("part of the token was written out")
 	}
 }
 
