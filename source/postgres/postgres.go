@@ -65,6 +65,7 @@ type pool struct {
 	*pgxpool.Pool
 	dsn      string // expanded; for the leak guard, never printed
 	password string
+	params   paramTypes // parameter types of read-only statements
 }
 
 func closePool(p *pool) { p.Close() }

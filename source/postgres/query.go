@@ -13,10 +13,6 @@ import (
 	"github.com/hushmcp/hush/source"
 )
 
-// rollbackTimeout bounds the cleanup of a read-only transaction whose call
-// context has already ended.
-const rollbackTimeout = 5 * time.Second
-
 // Query runs q with its args bound as parameters and returns at most
 // q.MaxRows rows (more are read from the server and discarded, and
 // Truncated is set). With q.ReadOnly it runs inside a READ ONLY transaction,
@@ -27,7 +23,7 @@ func (s *Source) Query(ctx context.Context, q source.Query) (*source.Result, err
 	err := s.withConn(ctx, func(p *pool, c *pgxpool.Conn) error {
 		var err error
 		if q.ReadOnly {
-			res, err = queryReadOnly(ctx, c, q)
+			res, err = p.queryReadOnly(ctx, c, q)
 		} else {
 			res, err = query(ctx, c, q)
 		}
@@ -37,25 +33,6 @@ func (s *Source) Query(ctx context.Context, q source.Query) (*source.Result, err
 		return nil
 	})
 	return res, err
-}
-
-func queryReadOnly(ctx context.Context, c *pgxpool.Conn, q source.Query) (*source.Result, error) {
-	tx, err := c.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		// A no-op after Commit. With ctx over, a fresh deadline gives the
-		// connection a chance to return to the pool clean.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
-		defer cancel()
-		_ = tx.Rollback(rctx)
-	}()
-	res, err := query(ctx, tx, q)
-	if err != nil {
-		return nil, err
-	}
-	return res, tx.Commit(ctx)
 }
 
 type querier interface {
