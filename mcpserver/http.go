@@ -93,16 +93,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // Handler returns the HTTP handler: the MCP endpoint on the configured path
-// (behind bearer auth when configured), GET /healthz and GET /readyz.
+// (behind bearer auth when configured), GET /healthz and GET /readyz. The
+// MCP endpoint's answers pass guardHTTP: redacted, and never quoting the
+// request.
 func (s *Server) Handler() http.Handler {
-	var h http.Handler = mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.mcp },
-		&mcp.StreamableHTTPOptions{
-			Stateless:           s.cfg.Stateless,
-			MaxRequestBodyBytes: s.cfg.MaxBodyBytes,
-			Logger:              s.log,
-		})
+	h := s.guardHTTP(s.streamable())
 	if s.cfg.AuthToken != "" {
-		h = auth.RequireBearerToken(s.verifyToken, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(h)
+		h = s.requireToken(h)
 	}
 	mux := http.NewServeMux()
 	mux.Handle(s.cfg.Path, h)
@@ -111,6 +108,16 @@ func (s *Server) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
 	return mux
+}
+
+// streamable is the go-sdk's streamable HTTP handler, unguarded.
+func (s *Server) streamable() http.Handler {
+	return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.mcp },
+		&mcp.StreamableHTTPOptions{
+			Stateless:           s.cfg.Stateless,
+			MaxRequestBodyBytes: s.cfg.MaxBodyBytes,
+			Logger:              s.log,
+		})
 }
 
 // verifyToken compares the presented token with the current value of the

@@ -274,3 +274,41 @@ func TestCallLog(t *testing.T) {
 		t.Error("an argument value was logged")
 	}
 }
+
+// A 401 names the scheme (RFC 6750): without credentials just the realm,
+// with a bearer token that fails an invalid_token error. The body stays
+// generic and a successful answer carries no challenge.
+func TestUnauthorizedChallenge(t *testing.T) {
+	h := newHarness(t, nil)
+	hs := h.httpServer()
+	for _, c := range []struct{ name, auth, challenge, body string }{
+		{"none", "", `Bearer realm="hush"`, "no bearer token\n"},
+		{"basic", "Basic " + canaryToken, `Bearer realm="hush"`, "no bearer token\n"},
+		{"wrong", "Bearer wrong-token", `Bearer realm="hush", error="invalid_token"`, "invalid token\n"},
+		{"suffixed", "Bearer " + canaryToken + "x", `Bearer realm="hush", error="invalid_token"`, "invalid token\n"},
+		{"right", "Bearer " + canaryToken, "", ""},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, hs.URL+"/mcp", strings.NewReader(initBody))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		if c.auth != "" {
+			req.Header.Set("Authorization", c.auth)
+		}
+		resp, err := h.httpClient("").Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		got := resp.Header.Values("WWW-Authenticate")
+		if c.challenge == "" {
+			if resp.StatusCode != http.StatusOK || len(got) != 0 {
+				t.Errorf("right token: status %d, challenge %q", resp.StatusCode, got)
+			}
+			continue
+		}
+		if resp.StatusCode != http.StatusUnauthorized || len(got) != 1 || got[0] != c.challenge || string(b) != c.body {
+			t.Errorf("%s token: %d %q %q, want 401 %q %q", c.name, resp.StatusCode, got, b, c.challenge, c.body)
+		}
+	}
+}

@@ -4,13 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -63,10 +60,10 @@ func (s *Server) callLog(next mcp.MethodHandler) mcp.MethodHandler {
 		res, err := next(context.WithValue(ctx, callInfoKey{}, info), method, req)
 		level, outcome := outcomeOf(info, res, err)
 		attrs := []slog.Attr{
-			slog.String("tool", clip(p.Name, 64)),
+			slog.String("tool", clipRedacted(s.deps.Redactor, p.Name, maxToolName)),
 			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 			slog.String("outcome", outcome),
-			slog.String("args", argShape(p.Arguments)),
+			slog.String("args", argShape(s.deps.Redactor, p.Arguments)),
 		}
 		if info.incident != "" {
 			attrs = append(attrs, slog.String("incident", info.incident))
@@ -86,62 +83,6 @@ func outcomeOf(info *callInfo, res mcp.Result, err error) (slog.Level, string) {
 		return slog.LevelInfo, "tool_error"
 	}
 	return slog.LevelInfo, "ok"
-}
-
-// argShape describes arguments as "key:kind" pairs in key order, e.g.
-// "email:string,limit:number". Keys are clipped; values never appear.
-func argShape(raw json.RawMessage) string {
-	var fields map[string]json.RawMessage
-	if len(raw) == 0 {
-		return ""
-	}
-	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
-		if !json.Valid(raw) {
-			return "(invalid json)"
-		}
-		return "(" + jsonKind(raw) + ")"
-	}
-	keys := make([]string, 0, len(fields))
-	for k := range fields {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	parts := make([]string, 0, min(len(keys), 21))
-	for i, k := range keys {
-		if i == 20 {
-			parts = append(parts, fmt.Sprintf("...(%d keys)", len(keys)))
-			break
-		}
-		parts = append(parts, clip(k, 32)+":"+jsonKind(fields[k]))
-	}
-	return strings.Join(parts, ",")
-}
-
-func jsonKind(raw []byte) string {
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return "invalid"
-	}
-	switch v.(type) {
-	case map[string]any:
-		return "object"
-	case []any:
-		return "array"
-	case string:
-		return "string"
-	case float64:
-		return "number"
-	case bool:
-		return "boolean"
-	}
-	return "null"
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "") + "..."
 }
 
 // recoverPanics turns a panic in any handler into an internal error naming
@@ -183,7 +124,7 @@ func (s *Server) sanitise(next mcp.MethodHandler) mcp.MethodHandler {
 		}
 		id := newIncident()
 		infoFrom(ctx).setIncident(id, false)
-		s.log.Error("tool error", "incident", id, "tool", clip(p.Name, 64), "error", err)
+		s.log.Error("tool error", "incident", id, "tool", clipRedacted(s.deps.Redactor, p.Name, maxToolName), "error", err)
 		return internalError(method, id)
 	}
 }

@@ -100,8 +100,14 @@ func TestCallSQLTool(t *testing.T) {
 func TestBadCalls(t *testing.T) {
 	eachTransport(t, nil, func(t *testing.T, h *harness, cs *mcp.ClientSession) {
 		_, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "no_such_tool", Arguments: map[string]any{}})
-		if err == nil || !strings.Contains(err.Error(), `unknown tool "no_such_tool"`) {
-			t.Errorf("unknown tool: %v", err)
+		// Over HTTP a protocol error never quotes the request (see echo.go);
+		// in memory the name comes back, redacted.
+		want := `unknown tool "no_such_tool"`
+		if strings.Contains(t.Name(), "/http") {
+			want = `unknown tool`
+		}
+		if err == nil || !strings.Contains(err.Error(), want) || want == `unknown tool` && strings.Contains(err.Error(), "no_such_tool") {
+			t.Errorf("unknown tool: got %v, want %q", err, want)
 		}
 		cases := []struct {
 			args any
