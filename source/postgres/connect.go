@@ -38,7 +38,7 @@ func (s *Source) connect(ctx context.Context, dsn string) (*pool, error) {
 		return nil, s.connError(ctx, err)
 	}
 	fill(ctx, pp, int(cfg.MaxConns))
-	return &pool{Pool: pp, dsn: dsn, password: cfg.ConnConfig.Password}, nil
+	return &pool{Pool: pp, scrub: newScrubber(dsn, cfg.ConnConfig.Password)}, nil
 }
 
 // fill logs in up to n connections at once so that a new pool is complete

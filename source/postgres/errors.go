@@ -90,7 +90,7 @@ func isAuth(err error) bool {
 
 // queryError wraps a statement's failure. Database errors are kept (callers
 // may errors.As a *pgconn.PgError); connection failures are sanitised; and
-// as a last guard, text holding the pool's DSN or password is replaced.
+// as a last guard, the pool's DSN and password are replaced in the text.
 func (s *Source) queryError(ctx context.Context, p *pool, err error) error {
 	var connErr *pgconn.ConnectError
 	switch {
@@ -100,14 +100,14 @@ func (s *Source) queryError(ctx context.Context, p *pool, err error) error {
 		return s.connError(ctx, err)
 	}
 	wrapped := fmt.Errorf("query source %q: %w", s.spec.Name, err)
-	if p.leaks(wrapped.Error()) {
-		return fmt.Errorf("query source %q: database error", s.spec.Name)
+	msg, leaked := p.scrub.scrub(wrapped.Error())
+	if !leaked {
+		return wrapped
 	}
-	return wrapped
-}
-
-// leaks reports whether text holds the pool's DSN or password. Very short
-// passwords are not checked: they would match ordinary text.
-func (p *pool) leaks(text string) bool {
-	return strings.Contains(text, p.dsn) || (len(p.password) >= 4 && strings.Contains(text, p.password))
+	se := &scrubbedError{msg: msg}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		se.pg = p.scrub.scrubPgError(pgErr)
+	}
+	return se
 }

@@ -5,10 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/hushmcp/hush/secret"
 	"github.com/hushmcp/hush/secret/driver"
@@ -108,17 +112,107 @@ func TestOpenErrorsNeverHoldCredentials(t *testing.T) {
 func TestQueryErrorsNeverHoldCredentials(t *testing.T) {
 	e := newEnv(t)
 	s := e.open(t, 1)
-	// Server errors that quote their input are kept: they help fix a call.
-	_, err := s.Query(testCtx(t), source.Query{SQL: "SELECT $1::int", Args: []any{"abc"}, ReadOnly: true})
-	want := `query source "main": ERROR: invalid input syntax for type integer: "abc" (SQLSTATE 22P02)`
-	if err == nil || err.Error() != want {
-		t.Fatalf("got %s, want %s", e.scrub(err), want)
+	for _, readOnly := range []bool{true, false} {
+		// Server errors that quote their input are kept: they help fix a call.
+		_, err := s.Query(testCtx(t), source.Query{SQL: "SELECT $1::int", Args: []any{"abc"}, ReadOnly: readOnly})
+		want := `query source "main": ERROR: invalid input syntax for type integer: "abc" (SQLSTATE 22P02)`
+		if err == nil || err.Error() != want {
+			t.Fatalf("got %s, want %s", e.scrub(err), want)
+		}
+		// The same error quoting the pool's own password keeps everything
+		// but the password.
+		_, err = s.Query(testCtx(t), source.Query{SQL: "SELECT $1::int", Args: []any{"x " + e.password + " y"}, ReadOnly: readOnly})
+		want = `query source "main": ERROR: invalid input syntax for type integer: "x [REDACTED] y" (SQLSTATE 22P02)`
+		if err == nil || err.Error() != want {
+			t.Fatalf("got %s, want %s", e.scrub(err), want)
+		}
+		assertScrubbedPgError(t, e, err, "22P02")
 	}
-	// The same error quoting the pool's own password is replaced.
-	_, err = s.Query(testCtx(t), source.Query{SQL: "SELECT $1::int", Args: []any{e.password}, ReadOnly: true})
-	if err == nil || err.Error() != `query source "main": database error` {
-		t.Fatalf("got %s, want the generic database error", e.scrub(err))
+}
+
+// TestClientErrorsScrubbed checks an error raised by pgx itself, before
+// anything is sent, that prints an argument holding the password.
+func TestClientErrorsScrubbed(t *testing.T) {
+	e := newEnv(t)
+	s := e.open(t, 1)
+	type odd struct {
+		S string
+		C chan int
 	}
+	for _, readOnly := range []bool{true, false} {
+		_, err := s.Query(testCtx(t), source.Query{SQL: "SELECT $1::int4", Args: []any{odd{S: e.password}}, ReadOnly: readOnly})
+		want := `query source "main": failed to encode args[0]: unable to encode postgres_test.odd{S:"[REDACTED]", C:(chan int)(nil)}`
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Fatalf("read-only %t: got %s, want it to start with %s", readOnly, e.scrub(err), want)
+		}
+		for u := errors.Unwrap(err); u != nil; u = errors.Unwrap(u) {
+			e.assertNoCanary("a wrapped error", u.Error())
+		}
+	}
+}
+
+// assertScrubbedPgError checks that err still carries the server's error
+// with its SQLSTATE, and that no text field of it holds a password.
+func assertScrubbedPgError(t *testing.T, e *env, err error, code string) {
+	t.Helper()
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != code {
+		t.Fatalf("error %s: want a *pgconn.PgError with SQLSTATE %s", e.scrub(err), code)
+	}
+	e.assertNoCanary("the server error", fmt.Sprintf("%+v", *pgErr))
+	if !strings.Contains(pgErr.Message, "[REDACTED]") {
+		t.Errorf("server error message %q: want the password replaced", pgErr.Message)
+	}
+}
+
+// TestQueryErrorsScrubEveryForm uses a password that every escaping
+// changes, given as a whole-URL secret, and echoes it back in each form.
+func TestQueryErrorsScrubEveryForm(t *testing.T) {
+	e := newEnv(t)
+	pw := canary(`sp@ce /:?#[]%&+=;'"\é`)
+	e.used = append(e.used, pw)
+	if err := srv.AlterPassword(testCtx(t), e.role, pw); err != nil {
+		t.Fatal(err)
+	}
+	u := &url.URL{Scheme: "postgres", User: url.UserPassword(e.role, pw), Host: fmt.Sprintf("127.0.0.1:%d", srv.Port()),
+		Path: "/" + appDB, RawQuery: "sslmode=disable"}
+	dsn := u.String()
+	store := storeWith(t, e, map[string]string{"DATABASE_URL": dsn})
+	s, err := postgres.Open(testCtx(t), source.Spec{Name: "main", DSN: "${secret:DATABASE_URL}", MaxConns: 1}, store, e.log)
+	if err != nil {
+		t.Fatal(e.scrub(err))
+	}
+	defer s.Close()
+	q := strconv.Quote(pw)
+	forms := map[string]string{
+		"raw":              pw,
+		"query escaped":    url.QueryEscape(pw),
+		"path escaped":     url.PathEscape(pw),
+		"userinfo escaped": strings.TrimPrefix(url.UserPassword("", pw).String(), ":"),
+		"go quoted":        q[1 : len(q)-1],
+		"dsn":              dsn,
+	}
+	for name, f := range forms {
+		_, err := s.Query(testCtx(t), source.Query{SQL: "SELECT $1::int", Args: []any{"<" + f + ">"}, ReadOnly: true})
+		text := fmt.Sprint(err)
+		for other, g := range forms {
+			if strings.Contains(text, g) {
+				t.Errorf("%s: the error holds the %s form", name, other)
+			}
+		}
+		if !strings.Contains(text, `integer: "<[REDACTED]>"`) {
+			t.Errorf("%s: error %q: want the form replaced and the rest kept", name, scrubForms(text, forms))
+		}
+		assertScrubbedPgError(t, e, err, "22P02")
+	}
+}
+
+// scrubForms replaces every form in text, for failure messages.
+func scrubForms(text string, forms map[string]string) string {
+	for _, f := range forms {
+		text = strings.ReplaceAll(text, f, "[FORM]")
+	}
+	return text
 }
 
 func TestCallsAfterCloseFail(t *testing.T) {

@@ -63,9 +63,8 @@ var _ source.SQL = (*Source)(nil)
 // pool is one generation of credentials: a pgx pool and what built it.
 type pool struct {
 	*pgxpool.Pool
-	dsn      string // expanded; for the leak guard, never printed
-	password string
-	params   paramTypes // parameter types of read-only statements
+	scrub  *scrubber  // the expanded DSN and password, for the leak guard
+	params paramTypes // parameter types of read-only statements
 }
 
 func closePool(p *pool) { p.Close() }
