@@ -18,9 +18,10 @@ import (
 // A read-only call sends BEGIN READ ONLY, the statement and COMMIT as one
 // pipelined batch: one round trip, like a read-write call, with the
 // database enforcing read-only. Every call opens its own READ ONLY
-// transaction, so no session setting a caller changes (default_transaction
-// _read_only, SET SESSION CHARACTERISTICS) can make a later call writable;
-// that is why a second pool with default_transaction_read_only=on alone
+// transaction, so no session setting a caller may change
+// (default_transaction_read_only through set_config, SET SESSION
+// CHARACTERISTICS) can make a later call on the same connection writable.
+// That is why a second pool with default_transaction_read_only=on alone
 // would not do.
 //
 // Two failure paths need care:
@@ -28,9 +29,9 @@ import (
 //     COMMIT up to the batch's Sync). It is rolled back before the
 //     connection returns to the pool, which would otherwise close it;
 //   - pgx encodes arguments while it writes the batch, after BEGIN, and an
-//     argument it cannot encode (70000 for an int2, 2.5 for an int4) makes
-//     it close the connection. checkArgs encodes them first, so such a call
-//     fails as it would read-write, and the connection stays.
+//     argument it cannot encode (70000 for an int2, a missing argument)
+//     makes it close the connection. checkArgs encodes them first, so such
+//     a call fails as it would read-write, and the connection stays.
 
 // rollbackTimeout bounds the cleanup of a read-only transaction whose call
 // context has already ended.
