@@ -37,6 +37,7 @@ func argShape(r *redact.Redactor, raw json.RawMessage) string {
 	slices.SortStableFunc(fields, func(a, b argField) int { return strings.Compare(a.key, b.key) })
 	fields = lastOfEach(fields)
 	var b strings.Builder
+	b.Grow(16 * min(len(fields), maxArgKeys+1))
 	for i, f := range fields {
 		if i == maxArgKeys {
 			fmt.Fprintf(&b, ",...(%d keys)", len(fields))
@@ -96,7 +97,7 @@ func topLevelKinds(raw []byte) ([]argField, bool) {
 	if i = skipSpace(raw, i+1); i < len(raw) && raw[i] == '}' {
 		return nil, true
 	}
-	var fields []argField
+	fields := make([]argField, 0, 8)
 	for {
 		f, next, ok := nextField(raw, i)
 		if !ok {

@@ -122,6 +122,12 @@ type wireError struct {
 
 var errorKey = []byte(`"error"`)
 
+// isErrorResponse reports whether msg is one JSON-RPC error response.
+func isErrorResponse(msg []byte) bool {
+	var m wireResponse
+	return json.Unmarshal(msg, &m) == nil && m.Error != nil
+}
+
 // sanitiseMessage applies the echo rule to one JSON-RPC message or batch.
 // It returns msg itself when nothing echoes the request.
 func sanitiseMessage(msg []byte, src *echoSource) []byte {

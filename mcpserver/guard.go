@@ -118,7 +118,7 @@ func (c *challengeWriter) WriteHeader(code int) {
 }
 
 // Flush flushes the underlying writer, so event streams keep streaming.
-func (c *challengeWriter) Flush() { _ = http.NewResponseController(c.ResponseWriter).Flush() }
+func (c *challengeWriter) Flush() { flush(c.ResponseWriter) }
 
 // Unwrap gives http.ResponseController the underlying writer.
 func (c *challengeWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }

@@ -238,3 +238,14 @@ func TestChallenge(t *testing.T) {
 		}
 	}
 }
+
+func TestGuardReplacesErrorJSONThatIsNotJSONRPC(t *testing.T) {
+	rec := guarded("{}", nil, func(w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = fmt.Fprintf(w, `{"problem":%q}`, clientValue)
+	})
+	if got := rec.Body.String(); rec.Code != http.StatusBadRequest || got != "Bad Request: the request is not a valid MCP request\n" {
+		t.Errorf("got %d %q", rec.Code, scrubbed(got))
+	}
+}

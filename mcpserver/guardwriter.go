@@ -3,11 +3,9 @@ package mcpserver
 import (
 	"bytes"
 	"errors"
-	"mime"
 	"net/http"
+	"strings"
 	"sync"
-
-	"github.com/hushmcp/hush/redact"
 )
 
 // writeMode is how guardWriter treats a response, chosen when its status
@@ -43,8 +41,7 @@ var (
 // wrapped handler has returned; later writes fail.
 type guardWriter struct {
 	w   http.ResponseWriter
-	red *redact.Redactor
-	src *echoSource
+	src *echoSource // the request, and the redactor (src.red)
 
 	mu       sync.Mutex
 	mode     writeMode
@@ -53,10 +50,10 @@ type guardWriter struct {
 	finished bool
 }
 
-// newGuardWriter wraps w for a request described by src; red (src.red) is
-// the redactor every byte passes.
+// newGuardWriter wraps w for the request src describes; every byte passes
+// src.red.
 func newGuardWriter(w http.ResponseWriter, src *echoSource) *guardWriter {
-	return &guardWriter{w: w, red: src.red, src: src}
+	return &guardWriter{w: w, src: src}
 }
 
 // Header returns the header map the response will be sent with.
@@ -65,8 +62,9 @@ func (g *guardWriter) Header() http.Header { return g.w.Header() }
 // Unwrap gives http.ResponseController the underlying writer.
 func (g *guardWriter) Unwrap() http.ResponseWriter { return g.w }
 
-// WriteHeader picks the mode from the status and Content-Type. Plain-text
-// errors are held back: their headers change with the body.
+// WriteHeader picks the mode from the status and Content-Type. The header
+// of a held body (plain-text error, JSON) goes out with the body: it may
+// change with it.
 func (g *guardWriter) WriteHeader(code int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -77,10 +75,11 @@ func (g *guardWriter) WriteHeader(code int) {
 
 func (g *guardWriter) decide(code int) {
 	g.status = code
-	ct, _, _ := mime.ParseMediaType(g.w.Header().Get("Content-Type"))
+	ct := mediaType(g.w.Header().Get("Content-Type"))
 	switch {
 	case ct == "application/json":
 		g.mode = modeJSON
+		return
 	case code >= 400:
 		g.mode = modePlain
 		return
@@ -89,9 +88,19 @@ func (g *guardWriter) decide(code int) {
 	default:
 		g.mode = modeOther
 	}
-	// Sanitising may change the length.
+	g.writeHeader()
+}
+
+// mediaType is the lower-case media type of a Content-Type value.
+func mediaType(ct string) string {
+	ct, _, _ = strings.Cut(ct, ";")
+	return strings.ToLower(strings.TrimSpace(ct))
+}
+
+// writeHeader sends the status. Sanitising may change the length.
+func (g *guardWriter) writeHeader() {
 	g.w.Header().Del("Content-Length")
-	g.w.WriteHeader(code)
+	g.w.WriteHeader(g.status)
 }
 
 // Write takes p in full; what reaches the client, and when, depends on the
@@ -139,7 +148,7 @@ func (g *guardWriter) send(b []byte) error {
 	if len(b) == 0 {
 		return nil
 	}
-	_, err := g.w.Write(g.red.Redact(b))
+	_, err := g.w.Write(g.src.red.Redact(b))
 	return err
 }
 
@@ -155,8 +164,17 @@ func (g *guardWriter) Flush() {
 		g.decide(http.StatusOK)
 	}
 	if g.mode == modeSSE {
-		_ = http.NewResponseController(g.w).Flush()
+		flush(g.w)
 	}
+}
+
+// flush flushes w, or what it wraps, if it can.
+func flush(w http.ResponseWriter) {
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+		return
+	}
+	_ = http.NewResponseController(w).Flush()
 }
 
 // finish sends what is held: the fixed text for a plain-text error, the
@@ -173,13 +191,24 @@ func (g *guardWriter) finish() {
 	case modePlain:
 		g.writePlain()
 	case modeJSON:
-		_ = g.send(sanitiseMessage(g.buf, g.src))
+		g.finishJSON()
 	case modeSSE:
 		_ = g.send(sanitiseEvents(g.buf, g.src))
 	case modeOther:
 		_ = g.send(g.buf)
 	}
 	g.buf = nil
+}
+
+// finishJSON sends a held JSON body. An error status must come with a
+// JSON-RPC error; any other JSON body with one is treated as plain text.
+func (g *guardWriter) finishJSON() {
+	if g.status >= 400 && !isErrorResponse(g.buf) {
+		g.writePlain()
+		return
+	}
+	g.writeHeader()
+	_ = g.send(sanitiseMessage(g.buf, g.src))
 }
 
 func (g *guardWriter) writePlain() {
@@ -195,14 +224,19 @@ func sanitiseEvents(b []byte, src *echoSource) []byte {
 	var out []byte
 	changed := false
 	for line := range bytes.Lines(b) {
-		if payload, ok := bytes.CutPrefix(line, dataLine); ok {
-			body := bytes.TrimRight(payload, "\r\n")
-			if fixed := sanitiseMessage(body, src); !bytes.Equal(fixed, body) {
-				line = append(append(append([]byte{}, dataLine...), ' '), append(fixed, '\n')...)
-				changed = true
-			}
+		payload, ok := bytes.CutPrefix(line, dataLine)
+		if !ok {
+			out = append(out, line...)
+			continue
 		}
-		out = append(out, line...)
+		body := bytes.TrimRight(payload, "\r\n")
+		fixed := sanitiseMessage(body, src)
+		if bytes.Equal(fixed, body) {
+			out = append(out, line...)
+			continue
+		}
+		out = append(append(append(out, "data: "...), fixed...), '\n')
+		changed = true
 	}
 	if !changed {
 		return b
