@@ -40,7 +40,9 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, int)
 	if n := r.ContentLength; n >= 0 && n < limit {
 		size = int(n) + 1 // room for the read that meets EOF
 	}
-	body, err := readAll(http.MaxBytesReader(w, r.Body, limit), size)
+	// The innermost writer lets MaxBytesReader close the connection on
+	// overflow.
+	body, err := readAll(http.MaxBytesReader(innermost(w), r.Body, limit), size)
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
@@ -49,6 +51,17 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, int)
 		return nil, http.StatusBadRequest
 	}
 	return body, 0
+}
+
+// innermost follows Unwrap to the writer net/http made.
+func innermost(w http.ResponseWriter) http.ResponseWriter {
+	for {
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return w
+		}
+		w = u.Unwrap()
+	}
 }
 
 // readAll is io.ReadAll starting from a buffer of size bytes.
