@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/hushmcp/hush/redact"
 	"io"
 	"log/slog"
 	"net"
@@ -41,17 +42,19 @@ func (s *Server) Run(ctx context.Context) error {
 
 // runStdio speaks the protocol on stdin/stdout; logs never go to stdout.
 func (s *Server) runStdio(ctx context.Context) error {
-	var t mcp.Transport = &mcp.StdioTransport{}
-	if s.deps.Stdin != nil || s.deps.Stdout != nil {
-		in, out := s.deps.Stdin, s.deps.Stdout
-		if in == nil {
-			in = os.Stdin
-		}
-		if out == nil {
-			out = os.Stdout
-		}
-		t = &mcp.IOTransport{Reader: io.NopCloser(in), Writer: nopWriteCloser{out}}
+	in, out := s.deps.Stdin, s.deps.Stdout
+	if in == nil {
+		in = os.Stdin
 	}
+	if out == nil {
+		out = os.Stdout
+	}
+	// Every protocol line passes the redactor too: SDK errors raised before
+	// the middleware (bad params, unknown methods) quote the request. The
+	// writer emits whole lines, so messages are never held back.
+	w := redact.NewWriter(out, s.deps.Redactor)
+	defer w.Close()
+	t := &mcp.IOTransport{Reader: io.NopCloser(in), Writer: w}
 	s.log.Info("serving", "transport", "stdio")
 	err := s.mcp.Run(ctx, t)
 	if ctx.Err() != nil || errors.Is(err, io.EOF) || errors.Is(err, mcp.ErrConnectionClosed) {
@@ -59,10 +62,6 @@ func (s *Server) runStdio(ctx context.Context) error {
 	}
 	return err
 }
-
-type nopWriteCloser struct{ io.Writer }
-
-func (nopWriteCloser) Close() error { return nil }
 
 // Serve serves HTTP on ln until ctx is cancelled, then shuts down
 // gracefully within ShutdownGrace. It closes ln.

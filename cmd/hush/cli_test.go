@@ -221,3 +221,34 @@ func TestRecoverToRedacts(t *testing.T) {
 	}
 	assertNoCanary(t, "panic report", out.String(), canary)
 }
+
+// Over stdio, protocol errors that the SDK raises before any middleware
+// (here: an unknown method named after a secret) are redacted too.
+func TestServeStdioRedactsProtocolErrors(t *testing.T) {
+	dir := copyQuickstart(t)
+	token, _ := os.ReadFile(filepath.Join(dir, "secrets", "mcp-token"))
+	req := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}` + "\n" +
+		`{"jsonrpc":"2.0","method":"notifications/initialized"}` + "\n" +
+		`{"jsonrpc":"2.0","id":2,"method":"` + string(token) + `","params":{}}` + "\n"
+	var stdout, stderr lockedBuffer
+	inR, inW := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(context.Background(), []string{"serve", "--config", filepath.Join(dir, "hush.yaml"), "--transport", "stdio"},
+			inR, &stdout, &stderr)
+	}()
+	io.WriteString(inW, req)
+	waitUntil(t, "the answer to request 2", 20*time.Second, func() bool { return strings.Contains(stdout.String(), `"id":2`) })
+	inW.Close()
+	if code := <-done; code != exitOK {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr.String())
+	}
+	out := stdout.String()
+	if !strings.Contains(out, `"id":2`) || !strings.Contains(out, "[REDACTED]") {
+		t.Errorf("no redacted error answer to the unknown method; stdout:\n%s", leakScrub(out, string(token)))
+	}
+	assertNoCanary(t, "stdout", out, string(token))
+	assertNoCanary(t, "stderr", stderr.String(), string(token))
+}
+
+func leakScrub(s, secret string) string { return strings.ReplaceAll(s, secret, "[CANARY]") }
