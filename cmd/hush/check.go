@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -13,31 +12,26 @@ import (
 	"github.com/hushmcp/hush/secret"
 )
 
+const checkHelp = `Usage: hush check --config FILE [flags]
+
+Resolves and validates every secret and pings every source, then prints a report
+(names, states and lengths only) and exits non-zero on any problem. Opens no listener:
+use it in CI pipelines and init containers.
+
+Flags:
+`
+
 func check(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
-	var f serveFlags
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	f.register(fs, false)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: hush check --config FILE [flags]\n\n"+
-			"Resolves and validates every secret and pings every source, then prints a report\n"+
-			"(names, states and lengths only) and exits non-zero on any problem. Opens no listener:\n"+
-			"use it in CI pipelines and init containers.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+	c, code, ok := newCommand("check", checkHelp, false, args, stdout, stderr)
+	if !ok {
 		return code
 	}
-	red := redact.New(redact.Options{})
-	errw, outw := redact.NewWriter(stderr, red), redact.NewWriter(stdout, red)
+	errw, outw := c.errw, redact.NewWriter(stdout, c.red)
 	defer errw.Close()
 	defer outw.Close()
 	defer recoverTo(errw, &code)
-	logger, err := newLogger(errw, f.logLevel, f.logFormat)
-	if err != nil {
-		fmt.Fprintf(errw, "hush check: %v\n", err)
-		return exitUsage
-	}
-	cfg, err := loadConfig(f, errw)
+	red, logger := c.red, c.logger
+	cfg, err := loadConfig(c.flags, errw)
 	if err != nil {
 		return exitConfig
 	}

@@ -32,36 +32,65 @@ func (f *serveFlags) register(fs *flag.FlagSet, listener bool) {
 	}
 }
 
-func serve(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
-	var f serveFlags
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	f.register(fs, true)
+const serveHelp = `Usage: hush serve --config FILE [flags]
+
+Loads the config, resolves and validates every secret, opens and pings every source,
+registers the tools and only then starts listening. Logs go to stderr as JSON;
+with the stdio transport stdout carries only the MCP protocol.
+
+Flags:
+`
+
+// command is what serve and check share: their flags, and a stderr and a
+// logger that both pass the redactor.
+type command struct {
+	flags  serveFlags
+	red    *redact.Redactor
+	errw   *redact.Writer
+	logger *slog.Logger
+}
+
+// newCommand parses the flags of subcommand name. It returns false, with
+// the exit code, when the command should not go on (help, bad flags). The
+// caller closes errw.
+func newCommand(name, help string, listener bool, args []string, stdout, stderr io.Writer) (*command, int, bool) {
+	c := &command{}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	c.flags.register(fs, listener)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: hush serve --config FILE [flags]\n\n"+
-			"Loads the config, resolves and validates every secret, opens and pings every source,\n"+
-			"registers the tools and only then starts listening. Logs go to stderr as JSON;\n"+
-			"with the stdio transport stdout carries only the MCP protocol.\n\nFlags:\n")
+		fmt.Fprint(fs.Output(), help)
 		fs.PrintDefaults()
 	}
 	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return nil, code, false
+	}
+	c.red = redact.New(redact.Options{})
+	c.errw = redact.NewWriter(stderr, c.red)
+	logger, err := newLogger(c.errw, c.flags.logLevel, c.flags.logFormat)
+	if err != nil {
+		fmt.Fprintf(c.errw, "hush %s: %v\n", name, err)
+		c.errw.Close()
+		return nil, exitUsage, false
+	}
+	c.logger = logger
+	return c, exitOK, true
+}
+
+func serve(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	c, code, ok := newCommand("serve", serveHelp, true, args, stdout, stderr)
+	if !ok {
 		return code
 	}
-	red := redact.New(redact.Options{})
-	errw := redact.NewWriter(stderr, red)
-	defer errw.Close()
-	defer recoverTo(errw, &code)
-	logger, err := newLogger(errw, f.logLevel, f.logFormat)
-	if err != nil {
-		fmt.Fprintf(errw, "hush serve: %v\n", err)
-		return exitUsage
-	}
-	rt, code := start(ctx, f, red, logger, errw)
+	defer c.errw.Close()
+	defer recoverTo(c.errw, &code)
+	red, logger := c.red, c.logger
+	rt, code := start(ctx, c.flags, red, logger, c.errw)
 	if rt == nil || code != exitOK {
 		return code
 	}
 	defer rt.Close()
 	srv, err := mcpserver.New(rt.Config, mcpserver.Deps{
-		Store: rt.Store, Sources: rt.Sources, Redactor: red, Logger: logger, Stdin: stdin, Stdout: stdout,
+		Store: rt.Store, Sources: rt.Sources, Redactor: red, Logger: logger, Stdin: stdin, Stdout: stdout, Version: version(),
 	})
 	if err != nil {
 		logger.Error("register tools", "error", err)
