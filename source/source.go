@@ -39,6 +39,8 @@ type Query struct {
 
 // Result is a statement's rows, with values converted to JSON-friendly types
 // (string, int64, float64, bool, nil; time as RFC 3339; bytes as base64).
+// Booleans come back as bool where the database has a boolean type; SQLite
+// stores them as integers, so an expression there yields int64 1 or 0.
 type Result struct {
 	Columns   []string `json:"columns"`
 	Rows      [][]any  `json:"rows"`
