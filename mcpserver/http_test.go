@@ -3,6 +3,7 @@ package mcpserver
 import (
 	"context"
 	"encoding/json"
+	"github.com/hushmcp/hush/internal/testutil/wait"
 	"io"
 	"net"
 	"net/http"
@@ -188,16 +189,14 @@ func TestGracefulShutdownFinishesInFlightCalls(t *testing.T) {
 // waitRefused polls until addr stops accepting connections.
 func waitRefused(t *testing.T, addr string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	wait.Until(t, "the server to stop accepting after shutdown began", 10*time.Second, func() bool {
 		c, err := net.Dial("tcp", addr)
 		if err != nil {
-			return
+			return true
 		}
 		_ = c.Close()
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatal("server still accepting after shutdown began")
+		return false
+	})
 }
 
 func TestCallTimeout(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/hushmcp/hush/internal/testutil/leak"
+	"github.com/hushmcp/hush/internal/testutil/wait"
 	"io"
 	"net/http"
 	"os"
@@ -148,17 +149,10 @@ func logEntries(logs, msg string) []map[string]any {
 	return out
 }
 
-// waitUntil polls cond every few milliseconds until it holds, failing the
-// test after timeout with what it waited for.
+// waitUntil polls cond until it holds, failing after timeout.
 func waitUntil(t testing.TB, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	wait.Until(t, what, timeout, cond)
 }
 
 // scrub replaces every form of every canary in s, so a failure message can

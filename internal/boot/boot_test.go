@@ -3,6 +3,7 @@ package boot_test
 import (
 	"context"
 	"errors"
+	"github.com/hushmcp/hush/internal/testutil/wait"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -57,13 +58,9 @@ sources:
 		t.Fatalf("the first value is not redacted: %q", leakFree(got))
 	}
 	m.Update(map[string]string{"token": tokenV2})
-	deadline := time.Now().Add(10 * time.Second)
-	for red.RedactString(tokenV2) == tokenV2 {
-		if time.Now().After(deadline) {
-			t.Fatal("the rotated value never reached the redactor")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	wait.Until(t, "the rotated value to reach the redactor", 10*time.Second, func() bool {
+		return red.RedactString(tokenV2) != tokenV2
+	})
 	if got := red.RedactString(tokenV1 + " " + tokenV2); got != "[REDACTED] [REDACTED]" {
 		t.Errorf("after rotation: %q", leakFree(got))
 	}

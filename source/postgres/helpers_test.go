@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/hushmcp/hush/internal/testutil/leak"
+	"github.com/hushmcp/hush/internal/testutil/wait"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -198,16 +199,10 @@ func isAuthFailure(err error) bool {
 	return errors.As(err, &pgErr) && pgErr.Code == "28P01"
 }
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, cond func() bool) {
+// eventually polls cond until it holds, for up to 15 s.
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	wait.Until(t, what, 15*time.Second, cond)
 }
 
 func mustQuery(t *testing.T, s *postgres.Source, q source.Query) *source.Result {

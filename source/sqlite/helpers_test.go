@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"github.com/hushmcp/hush/internal/testutil/leak"
+	"github.com/hushmcp/hush/internal/testutil/wait"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -115,14 +116,8 @@ func mustQuery(t testing.TB, s *sqlite.Source, q source.Query) *source.Result {
 	return res
 }
 
-// eventually polls cond until it holds or the deadline passes.
+// eventually polls cond until it holds, for up to 15 s.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	wait.Until(t, what, 15*time.Second, cond)
 }
