@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -211,35 +210,6 @@ func (h *harness) inMemory() *mcp.ClientSession {
 	return cs
 }
 
-// capture adds a bearer token to requests and copies every response header
-// and body byte into seen.
-type capture struct {
-	base  http.RoundTripper
-	token *string
-	mu    *sync.Mutex
-	seen  io.Writer
-}
-
-func (c capture) RoundTrip(req *http.Request) (*http.Response, error) {
-	req = req.Clone(req.Context())
-	c.mu.Lock()
-	tok := *c.token
-	c.mu.Unlock()
-	if tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	resp, err := c.base.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	_ = resp.Header.Write(c.seen)
-	resp.Body = struct {
-		io.Reader
-		io.Closer
-	}{io.TeeReader(resp.Body, c.seen), resp.Body}
-	return resp, nil
-}
-
 // httpServer starts the server's handler on loopback.
 func (h *harness) httpServer() *httptest.Server {
 	hs := httptest.NewServer(h.srv.Handler())
@@ -250,8 +220,7 @@ func (h *harness) httpServer() *httptest.Server {
 // httpClient returns an HTTP client that sends token (when not empty) and
 // records what it receives.
 func (h *harness) httpClient(token string) *http.Client {
-	tok := token
-	return &http.Client{Transport: capture{base: http.DefaultTransport, token: &tok, mu: &sync.Mutex{}, seen: h.seen}}
+	return &http.Client{Transport: leak.Transport{Token: token, Seen: h.seen}}
 }
 
 // overHTTP connects an MCP client to hs with token.

@@ -89,38 +89,12 @@ func secretFile(t testing.TB, dir, name, value string) string {
 	return path
 }
 
-// bearer sends a bearer token (when set) and, when seen is not nil, copies
-// every response header and body byte into it, so tests can check all
-// that a client received.
-type bearer struct {
-	base  http.RoundTripper
-	token string
-	seen  io.Writer
-}
-
-func (b bearer) RoundTrip(req *http.Request) (*http.Response, error) {
-	if b.token != "" {
-		req = req.Clone(req.Context())
-		req.Header.Set("Authorization", "Bearer "+b.token)
-	}
-	resp, err := b.base.RoundTrip(req)
-	if err != nil || b.seen == nil {
-		return resp, err
-	}
-	_ = resp.Header.Write(b.seen)
-	resp.Body = struct {
-		io.Reader
-		io.Closer
-	}{io.TeeReader(resp.Body, b.seen), resp.Body}
-	return resp, nil
-}
-
 // httpClientFor returns a client with its own connection pool (so
 // concurrent sessions do not churn a shared one) that sends token.
 func httpClientFor(token string, seen io.Writer) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 16
-	return &http.Client{Transport: bearer{base: tr, token: token, seen: seen}}
+	return &http.Client{Transport: leak.Transport{Base: tr, Token: token, Seen: seen}}
 }
 
 // connectMCP opens a client session over streamable HTTP (stateful) with

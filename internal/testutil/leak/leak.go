@@ -7,6 +7,8 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"io"
+	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
@@ -83,4 +85,35 @@ func Check(t testing.TB, where, text string, secrets ...string) {
 			t.Errorf("a secret reached the %s (%s form)", where, form)
 		}
 	}
+}
+
+// Transport is an HTTP client transport for leak tests: it sends Token as a
+// bearer token (when not empty) and copies every response header and body
+// byte into Seen (when not nil), so a test can check all a client received.
+type Transport struct {
+	Base  http.RoundTripper // nil: http.DefaultTransport
+	Token string
+	Seen  io.Writer
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	base := t.Base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	if t.Token != "" {
+		req = req.Clone(req.Context())
+		req.Header.Set("Authorization", "Bearer "+t.Token)
+	}
+	resp, err := base.RoundTrip(req)
+	if err != nil || t.Seen == nil {
+		return resp, err
+	}
+	_ = resp.Header.Write(t.Seen)
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.TeeReader(resp.Body, t.Seen), resp.Body}
+	return resp, nil
 }
