@@ -22,6 +22,7 @@ type entry struct {
 	status      Status
 	lastRefresh time.Time
 	lastErr     string
+	pinned      map[string]*pinned // version -> holders; see Pin
 }
 
 func (e *entry) problem(rule, detail string) Problem {
@@ -35,8 +36,19 @@ func (e *entry) current() Value {
 }
 
 // apply installs snap as the current value unless it is the version already
-// held. It returns the change event and whether the value changed.
+// held. It returns the change event and whether the value changed. A
+// replaced version nothing pins is released to the driver.
 func (e *entry) apply(snap driver.Snapshot, now time.Time, history int) (Event, bool) {
+	ev, old, changed := e.install(snap, now, history)
+	if old != "" {
+		e.release(old)
+	}
+	return ev, changed
+}
+
+// install does apply's work under the lock; old is a replaced version that
+// no Pin holds.
+func (e *entry) install(snap driver.Snapshot, now time.Time, history int) (ev Event, old string, changed bool) {
 	version := snap.Version
 	if version == "" {
 		version = Fingerprint(snap.Data)
@@ -46,17 +58,20 @@ func (e *entry) apply(snap driver.Snapshot, now time.Time, history int) (Event, 
 	defer e.mu.Unlock()
 	e.status, e.lastRefresh, e.lastErr = StatusOK, now, ""
 	if !e.cur.IsZero() && e.cur.meta.Version == version && e.cur.Equal(v) {
-		return Event{}, false
+		return Event{}, "", false
 	}
-	ev := Event{Name: e.decl.Name, Old: e.cur.meta, New: v.meta}
+	ev = Event{Name: e.decl.Name, Old: e.cur.meta, New: v.meta}
 	if !e.cur.IsZero() {
 		e.prev = append([]Value{e.cur}, e.prev...)
 		if len(e.prev) > history {
 			e.prev = e.prev[:history]
 		}
+		if e.cur.meta.Version != version && !e.isPinned(e.cur.meta.Version) {
+			old = e.cur.meta.Version
+		}
 	}
 	e.cur = v
-	return ev, true
+	return ev, old, true
 }
 
 // setError records a failed fetch; a held value keeps being served.
@@ -111,5 +126,10 @@ func (e *entry) known() [][]byte {
 	for _, p := range e.prev {
 		out = append(out, p.b)
 	}
-	return out
+	// A pinned value is still in use by a source, however many newer
+	// versions have arrived since.
+	for _, p := range e.pinned {
+		out = append(out, p.v.b)
+	}
+	return withFields(out)
 }

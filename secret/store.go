@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -175,8 +176,32 @@ func (s *Store) Get(name string) (Value, bool) {
 	return v, !v.IsZero()
 }
 
-// Expand replaces every ${secret:NAME} in t with the current value.
-func (s *Store) Expand(t string) (string, error) { return expand(t, s.Get) }
+// Expand replaces every ${secret:NAME} and ${secret:NAME#field} in t with
+// the current value, unescaped: it suits values used whole, such as a
+// bearer token. Connection strings and headers are expanded by package
+// source/cred, which escapes each value for where it stands.
+func (s *Store) Expand(t string) (string, error) {
+	pin, err := s.Pin(Refs(t)...)
+	if err != nil {
+		return "", err
+	}
+	defer pin.Release()
+	var b strings.Builder
+	last := 0
+	for _, p := range Uses(t) {
+		v, _ := pin.Value(p.Name)
+		if p.Field != "" {
+			if v, err = v.Field(p.Field); err != nil {
+				return "", fmt.Errorf("secret %q: %w", p.Name, err)
+			}
+		}
+		b.WriteString(t[last:p.Start])
+		b.WriteString(v.RevealString())
+		last = p.End
+	}
+	b.WriteString(t[last:])
+	return b.String(), nil
+}
 
 // Subscribe returns a channel of change events for the named secrets (all
 // secrets when none are named) and a function that ends the subscription and

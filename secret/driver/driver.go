@@ -95,3 +95,12 @@ func Class(err error) string {
 	}
 	return "other"
 }
+
+// Releaser is implemented by drivers whose versions hold something to give
+// back, such as a lease. The store calls Release at most once per version,
+// after the version has stopped being current and every consumer that
+// pinned it (a source's client, until it has drained) has let go. Release
+// must not block for long; what goes wrong there is the driver's to log.
+type Releaser interface {
+	Release(version string)
+}
