@@ -1,9 +1,11 @@
 package config
 
 import (
+	"errors"
 	"math"
 	"net"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,10 +15,12 @@ import (
 
 var (
 	serverKeys = []string{"name", "transport", "listen", "path", "stateless", "auth_token",
-		"call_timeout", "shutdown_grace", "max_body_bytes"}
+		"call_timeout", "shutdown_grace", "max_body_bytes", "session_timeout", "max_sessions",
+		"max_concurrent_requests", "max_connections", "read_timeout", "memory_limit"}
 	transports = []string{"stdio", "http"}
 	// httpOnly are the server keys that mean nothing with transport stdio.
-	httpOnly = []string{"listen", "path", "stateless", "auth_token", "max_body_bytes"}
+	httpOnly = []string{"listen", "path", "stateless", "auth_token", "max_body_bytes", "session_timeout",
+		"max_sessions", "max_concurrent_requests", "max_connections", "read_timeout"}
 	// wholeRef matches a value that is exactly one ${secret:NAME}.
 	wholeRef = regexp.MustCompile(`^\$\{secret:[A-Za-z_][A-Za-z0-9_]*\}$`)
 )
@@ -48,6 +52,7 @@ func (d *decoder) server(n ast.Node, tk *token.Token) Server {
 	d.setDuration(o, "call_timeout", &s.CallTimeout)
 	d.setDuration(o, "shutdown_grace", &s.ShutdownGrace)
 	setInt(d, o, "max_body_bytes", &s.MaxBodyBytes, 1, math.MaxInt64)
+	d.limits(o, &s)
 	if s.Transport == "stdio" {
 		d.warnIgnored(o)
 	}
@@ -120,4 +125,60 @@ func (d *decoder) warnIgnored(o object) {
 			d.warnf(e.keyTk, "server.%s is ignored with transport stdio", k)
 		}
 	}
+}
+
+// limits decodes the resource limits. Absent keys stay zero: the server
+// applies its defaults, so they live in one place.
+func (d *decoder) limits(o object, s *Server) {
+	d.setDuration(o, "session_timeout", &s.SessionTimeout)
+	d.setDuration(o, "read_timeout", &s.ReadTimeout)
+	setInt(d, o, "max_sessions", &s.MaxSessions, 1, math.MaxInt32)
+	setInt(d, o, "max_concurrent_requests", &s.MaxRequests, 1, math.MaxInt32)
+	setInt(d, o, "max_connections", &s.MaxConnections, 1, math.MaxInt32)
+	d.memoryLimit(o, &s.MemoryLimit)
+}
+
+// memoryLimit accepts what GOMEMLIMIT accepts: a byte count with an
+// optional unit (B, KiB, MiB, GiB, TiB), or "off".
+func (d *decoder) memoryLimit(o object, dst *int64) {
+	var text string
+	if !d.setStr(o, "memory_limit", &text) {
+		return
+	}
+	n, err := ParseMemoryLimit(text)
+	if err != nil {
+		d.errorf(at(o.fields["memory_limit"].value), "server.memory_limit: %v", err)
+		return
+	}
+	*dst = n
+}
+
+var memUnits = []struct {
+	suffix string
+	shift  uint
+}{{"TiB", 40}, {"GiB", 30}, {"MiB", 20}, {"KiB", 10}, {"B", 0}}
+
+// ParseMemoryLimit parses a memory limit in GOMEMLIMIT syntax ("256MiB",
+// "1GiB", "1048576", "off"). "off" is math.MaxInt64, the runtime's "no
+// limit". The error never repeats the text.
+func ParseMemoryLimit(text string) (int64, error) {
+	text = strings.TrimSpace(text)
+	if text == "off" {
+		return math.MaxInt64, nil
+	}
+	num, shift := text, uint(0)
+	for _, u := range memUnits {
+		if n, ok := strings.CutSuffix(text, u.suffix); ok {
+			num, shift = n, u.shift
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	switch {
+	case err != nil || n <= 0:
+		return 0, errors.New("want a positive size such as 256MiB or 1GiB, or off")
+	case n > math.MaxInt64>>shift:
+		return 0, errors.New("size out of range")
+	}
+	return n << shift, nil
 }

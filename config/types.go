@@ -33,6 +33,14 @@ type Server struct {
 	CallTimeout   time.Duration // default per-call timeout; default 30s
 	ShutdownGrace time.Duration // in-flight calls get this long on SIGTERM; default 10s
 	MaxBodyBytes  int64         // http: request body limit; default 1 MiB
+
+	// Resource limits. Zero means the server's default (see mcpserver).
+	SessionTimeout time.Duration // http: an idle session is closed after this
+	MaxSessions    int           // http: concurrent sessions; more are refused with 503
+	MaxRequests    int           // http: concurrent MCP requests; more are refused with 503
+	MaxConnections int           // http: open connections; beyond it only health checks are served
+	ReadTimeout    time.Duration // http: time to read one request's headers and body
+	MemoryLimit    int64         // soft Go memory limit in bytes; math.MaxInt64: none
 }
 
 // Source is one entry of sources:.
