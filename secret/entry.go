@@ -1,6 +1,7 @@
 package secret
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -51,27 +52,45 @@ func (e *entry) apply(snap driver.Snapshot, now time.Time, history int) (Event, 
 func (e *entry) install(snap driver.Snapshot, now time.Time, history int) (ev Event, old string, changed bool) {
 	version := snap.Version
 	if version == "" {
-		version = Fingerprint(snap.Data)
+		version = FingerprintFor(e.decl.Name, snap.Data)
 	}
 	v := NewValue(snap.Data, Meta{Source: e.ref.Scheme, Version: version, FetchedAt: now, ExpiresAt: snap.ExpiresAt})
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.status, e.lastRefresh, e.lastErr = StatusOK, now, ""
 	if !e.cur.IsZero() && e.cur.meta.Version == version && e.cur.Equal(v) {
+		// A renewed lease keeps its value and version but moves its expiry.
+		e.cur.meta.ExpiresAt = snap.ExpiresAt
 		return Event{}, "", false
 	}
 	ev = Event{Name: e.decl.Name, Old: e.cur.meta, New: v.meta}
 	if !e.cur.IsZero() {
-		e.prev = append([]Value{e.cur}, e.prev...)
-		if len(e.prev) > history {
-			e.prev = e.prev[:history]
-		}
+		e.prev = pushHistory(e.prev, e.cur, v, history)
 		if e.cur.meta.Version != version && !e.isPinned(e.cur.meta.Version) {
 			old = e.cur.meta.Version
 		}
 	}
 	e.cur = v
 	return ev, old, true
+}
+
+// pushHistory puts the replaced value old in front of prev and keeps at most
+// n distinct values, none equal to the new current value cur. Only values
+// that were current enter the history (a value that failed its rules never
+// does), and a value that comes back (a rollback) takes one slot, not two:
+// so n rotations are remembered, however the values repeat.
+func pushHistory(prev []Value, old, cur Value, n int) []Value {
+	out := make([]Value, 0, min(len(prev)+1, n))
+	for _, p := range append([]Value{old}, prev...) {
+		if len(out) == n {
+			break
+		}
+		if p.Equal(cur) || slices.ContainsFunc(out, p.Equal) {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // setError records a failed fetch; a held value keeps being served.

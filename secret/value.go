@@ -8,6 +8,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
@@ -82,8 +83,20 @@ var fingerprintKey = func() []byte {
 }()
 
 // Fingerprint returns a short keyed digest of b, stable within one process.
-func Fingerprint(b []byte) string {
+// It is FingerprintFor with no name: use FingerprintFor for anything shown
+// next to a secret's name.
+func Fingerprint(b []byte) string { return FingerprintFor("", b) }
+
+// FingerprintFor returns a short keyed digest of secret name's value b,
+// stable within one process. The name is part of the key, so two secrets
+// that hold the same value get different fingerprints: a log reader cannot
+// tell that they are equal.
+func FingerprintFor(name string, b []byte) string {
 	m := hmac.New(sha256.New, fingerprintKey)
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(len(name)))
+	m.Write(n[:]) // the length keeps (name, value) pairs from running together
+	m.Write([]byte(name))
 	m.Write(b)
 	return hex.EncodeToString(m.Sum(nil)[:6])
 }

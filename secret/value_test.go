@@ -170,6 +170,20 @@ func TestFingerprint(t *testing.T) {
 	assertNoFragment(t, valueCanary, 4, a)
 }
 
+func TestFingerprintForSeparatesNames(t *testing.T) {
+	v := []byte(valueCanary)
+	if FingerprintFor("A", v) == FingerprintFor("B", v) {
+		t.Error("same value under two names: same fingerprint")
+	}
+	if FingerprintFor("A", v) != FingerprintFor("A", v) {
+		t.Error("FingerprintFor not stable")
+	}
+	// The name's length is part of the input: ("AB", "c...") and ("A", "Bc...") differ.
+	if FingerprintFor("AB", v) == FingerprintFor("A", append([]byte("B"), v...)) {
+		t.Error("name and value run together")
+	}
+}
+
 func TestMetaAndEventPrintable(t *testing.T) {
 	v := canaryValue()
 	e := Event{Name: "DB", Old: Meta{Version: "a"}, New: v.Meta()}

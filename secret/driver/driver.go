@@ -97,10 +97,12 @@ func Class(err error) string {
 }
 
 // Releaser is implemented by drivers whose versions hold something to give
-// back, such as a lease. The store calls Release at most once per version,
-// after the version has stopped being current and every consumer that
-// pinned it (a source's client, until it has drained) has let go. Release
-// must not block for long; what goes wrong there is the driver's to log.
+// back, such as a lease. The store calls Release once per version, after
+// the version has stopped being current and every consumer that pinned it
+// (a source's client, until it has drained) has let go; never for the
+// current version. A version that becomes current again (a rollback) is in
+// use anew and is released again when it stops. Release must not block for
+// long; what goes wrong there is the driver's to log.
 type Releaser interface {
 	Release(version string)
 }
