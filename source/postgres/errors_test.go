@@ -131,7 +131,8 @@ func TestQueryErrorsNeverHoldCredentials(t *testing.T) {
 }
 
 // TestClientErrorsScrubbed checks an error raised by pgx itself, before
-// anything is sent, that prints an argument holding the password.
+// anything is sent, that would print an argument holding the password: it
+// names the parameter instead.
 func TestClientErrorsScrubbed(t *testing.T) {
 	e := newEnv(t)
 	s := e.open(t, 1)
@@ -141,9 +142,9 @@ func TestClientErrorsScrubbed(t *testing.T) {
 	}
 	for _, readOnly := range []bool{true, false} {
 		_, err := s.Query(testCtx(t), source.Query{SQL: "SELECT $1::int4", Args: []any{odd{S: e.password}}, ReadOnly: readOnly})
-		want := `query source "main": failed to encode args[0]: unable to encode postgres_test.odd{S:"[REDACTED]", C:(chan int)(nil)}`
-		if err == nil || !strings.HasPrefix(err.Error(), want) {
-			t.Fatalf("read-only %t: got %s, want it to start with %s", readOnly, e.scrub(err), want)
+		want := `query source "main": parameter $1: cannot be converted to the type the statement expects`
+		if err == nil || err.Error() != want {
+			t.Fatalf("read-only %t: got %s, want %s", readOnly, e.scrub(err), want)
 		}
 		for u := errors.Unwrap(err); u != nil; u = errors.Unwrap(u) {
 			e.assertNoCanary("a wrapped error", u.Error())

@@ -16,8 +16,9 @@ import (
 // Query runs q with its args bound as parameters and returns at most
 // q.MaxRows rows (more are read from the server and discarded, and
 // Truncated is set). With q.ReadOnly it runs inside a READ ONLY transaction,
-// so the server rejects any write. It honours ctx; a timeout returns an
-// error wrapping context.DeadlineExceeded. Safe for concurrent use.
+// so the server rejects any write. Errors never repeat an argument's value.
+// It honours ctx; a timeout returns an error wrapping
+// context.DeadlineExceeded. Safe for concurrent use.
 func (s *Source) Query(ctx context.Context, q source.Query) (*source.Result, error) {
 	var res *source.Result
 	err := s.withConn(ctx, func(p *pool, c *pgxpool.Conn) error {
@@ -28,7 +29,7 @@ func (s *Source) Query(ctx context.Context, q source.Query) (*source.Result, err
 			res, err = query(ctx, c, q)
 		}
 		if err != nil {
-			return s.queryError(ctx, p, err)
+			return s.queryError(ctx, p, hideArgs(err))
 		}
 		return nil
 	})
