@@ -36,6 +36,14 @@ func (e *entry) current() Value {
 	return e.cur
 }
 
+// expiry returns the held value's lease expiry (zero: none) and whether a
+// value is held.
+func (e *entry) expiry() (time.Time, bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.cur.meta.ExpiresAt, !e.cur.IsZero()
+}
+
 // apply installs snap as the current value unless it is the version already
 // held. It returns the change event and whether the value changed. A
 // replaced version nothing pins is released to the driver.

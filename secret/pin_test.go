@@ -21,8 +21,9 @@ type leased struct {
 	data     string
 	version  string
 	expires  time.Time
+	ttl      time.Duration // > 0: every fetch renews the lease for ttl
 	err      error
-	fetches  int
+	fetches  []time.Time
 	released map[string]int
 }
 
@@ -39,7 +40,10 @@ func (l *leased) set(data, version string) {
 func (l *leased) Fetch(context.Context) (driver.Snapshot, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.fetches++
+	l.fetches = append(l.fetches, time.Now())
+	if l.ttl > 0 {
+		l.expires = time.Now().Add(l.ttl)
+	}
 	if l.err != nil {
 		return driver.Snapshot{}, l.err
 	}

@@ -17,7 +17,7 @@ type Options struct {
 	Mux          *Mux          // required: resolves references
 	Logger       *slog.Logger  // nil: discard
 	Timeout      time.Duration // deadline to resolve all secrets at Open, and for each refresh; default 10s
-	PollInterval time.Duration // refresh for drivers that neither watch nor are static; default 1m
+	PollInterval time.Duration // refresh for drivers that neither watch nor are static, and the longest retry delay; default 1m
 	History      int           // previous values kept for redaction; default 3
 }
 

@@ -18,6 +18,10 @@
 //     Watcher. Changes delivers a signal (not a value) after the secret may have
 //     changed; the store then calls Fetch. Signals may be coalesced or spurious;
 //     sends never block the provider. The channel is closed by Close.
+//   - Snapshot.ExpiresAt is the lease's end. The store fetches a leased
+//     value again at about two thirds of its remaining lease (whether or not
+//     the driver watches), and retries failures with bounded backoff; Fetch
+//     then returns a renewed lease (same version, later expiry) or a new one.
 //   - A provider whose value cannot change for the life of the process (env)
 //     implements Static; the store then never polls it.
 //   - Close releases everything the driver started and waits for it to end.
