@@ -12,14 +12,14 @@ const canary = "canary-pw-7f3a9c-NOT-REAL"
 
 func TestEveryMistakeReportedAtOnce(t *testing.T) {
 	const f = "testdata/mistakes.yaml"
-	_, err := Load(f)
+	_, err := Load(f, testKinds)
 	if err == nil {
 		t.Fatal("Load succeeded, want errors")
 	}
 	got := splitErrors(t, err)
 	assertNoCanary(t, got)
 	pwHint := "contains a literal password; use ${secret:NAME} instead, e.g. postgres://app:${secret:DB_PASSWORD}@host/db, " +
-		"or make the whole dsn ${secret:DATABASE_URL}"
+		"or make the whole value ${secret:DATABASE_URL}"
 	want := []string{
 		"4:9: server.name must not be empty",
 		`5:14: server.transport: unknown value "carrier-pigeon" (valid: stdio, http)`,
@@ -38,7 +38,7 @@ func TestEveryMistakeReportedAtOnce(t *testing.T) {
 		"27:5: secrets.JSON_CREDS: strict needs fields (the only fields allowed)",
 		`28:3: secrets: duplicate key "DB_PASSWORD" (first at line 15)`,
 		"29:32: secrets.PASTED: unknown key (not shown) " + validSecret,
-		`34:11: sources.main.kind: unknown value "oracle" (valid: sqlite, postgres)`,
+		`34:11: sources.main.kind: unknown value "oracle" (valid: postgres, sqlite)`,
 		"35:10: sources.main.dsn: " + pwHint,
 		"36:3: sources.cache.dsn is required",
 		"38:16: sources.cache.max_conns: want an integer, got string",
@@ -46,10 +46,9 @@ func TestEveryMistakeReportedAtOnce(t *testing.T) {
 		`45:3: sources: duplicate key "main" (first at line 33)`,
 		`51:11: tools.find.kind: unknown value "graphql" (valid: sql)`,
 		`52:13: tools.find.source: unknown source "nowhere" (declared: cache, keyed, kv, main)`,
-		"55:15: tools.find.max_rows: must be between 1 and 10000",
 		`56:14: tools.find.timeout: invalid duration "soon" (want e.g. 500ms, 30s, 2m)`,
 		"57:3: tools.count.description is required",
-		`59:16: tools.count.statement: tool "count" has 2 placeholders but 1 parameter declared`,
+		`59:16: tools.count.statement: the statement has 2 placeholders but 1 parameter declared`,
 		`67:25: tools.params.parameters[0].type: unknown value "text" (valid: string, integer, number, boolean)`,
 		`68:16: tools.params.parameters[1]: duplicate parameter name "a" (first at line 67)`,
 		"68:43: tools.params.parameters[1].default: want an integer, got string",
@@ -60,7 +59,7 @@ func TestEveryMistakeReportedAtOnce(t *testing.T) {
 		"71:16: tools.params.read_only: want true or false, got string",
 		"72:3: tools: name (unprintable) must match [A-Za-z0-9_-]{1,64}",
 		`76:3: tools: name "health_check" is reserved for the built-in tool`,
-		"82:18: tools.leaky.description: ${secret:...} is only allowed in sources.<name>.dsn and server.auth_token",
+		"82:18: tools.leaky.description: ${secret:...} is only allowed in credential templates (such as a source's dsn) and server.auth_token",
 	}
 	for i := range want {
 		want[i] = f + ":" + want[i]
@@ -95,7 +94,7 @@ func TestCanaryNeverInErrors(t *testing.T) {
 		y("server: {transport: http, auth_token: \"${secret:T}" + canary + "\"}"),
 	}
 	for i, data := range docs {
-		_, err := Parse("t.yaml", data)
+		_, err := Parse("t.yaml", data, testKinds)
 		if err == nil {
 			t.Errorf("doc %d: Parse succeeded, want an error", i)
 			continue

@@ -3,6 +3,10 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/hushmcp/hush/source/postgres"
+	"github.com/hushmcp/hush/source/sqlite"
+	"github.com/hushmcp/hush/tool"
+	"github.com/hushmcp/hush/tool/sqltool"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -18,7 +22,7 @@ func f64(v float64) *float64 { return &v }
 
 func TestLoadFullExample(t *testing.T) {
 	const file = "testdata/full.yaml"
-	got, err := Load(file)
+	got, err := Load(file, testKinds)
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
@@ -38,35 +42,34 @@ func TestLoadFullExample(t *testing.T) {
 				Rules: secret.Rules{Prefix: "rp_"}},
 		},
 		Sources: []Source{
-			{Name: "main", Pos: file + ":35:3", Kind: "postgres", DSN: "${secret:DATABASE_URL}", MaxConns: 8},
-			{Name: "reports", Pos: file + ":39:3", Kind: "postgres",
-				DSN: "postgres://reporter:${secret:REPORTS_PASSWORD}@db.internal:5432/reports?sslmode=require"},
-			{Name: "local", Pos: file + ":42:3", Kind: "sqlite", DSN: "file:/var/lib/hush/cache.db?mode=ro"},
+			{Name: "main", Pos: file + ":35:3", Kind: "postgres", Spec: postgres.Spec{DSN: "${secret:DATABASE_URL}", MaxConns: 8}},
+			{Name: "reports", Pos: file + ":39:3", Kind: "postgres", Spec: postgres.Spec{
+				DSN: "postgres://reporter:${secret:REPORTS_PASSWORD}@db.internal:5432/reports?sslmode=require"}},
+			{Name: "local", Pos: file + ":42:3", Kind: "sqlite", Spec: sqlite.Spec{DSN: "file:/var/lib/hush/cache.db?mode=ro"}},
 		},
-		Tools: []Tool{
+		Tools: []tool.Spec{
 			{Name: "find_customer", Pos: file + ":47:3", Kind: "sql", Source: "main",
 				Description: "Look up a customer by e-mail.",
-				Statement:   "SELECT id, name, plan FROM customers WHERE email = $1",
-				Parameters: []Param{{Name: "email", Type: "string", Description: "Customer e-mail", Required: true,
+				Params: []tool.Param{{Name: "email", Type: "string", Description: "Customer e-mail", Required: true,
 					Min: f64(3), Max: f64(254)}},
-				ReadOnly: true, MaxRows: 1, Timeout: 5 * time.Second},
+				Timeout: 5 * time.Second,
+				Config: sqltool.Config{Statement: "SELECT id, name, plan FROM customers WHERE email = $1",
+					ReadOnly: true, MaxRows: 1}},
 			{Name: "top_orders", Pos: file + ":57:3", Kind: "sql", Source: "reports",
 				Description: "Largest orders in a period.",
-				Statement: "SELECT id, total, placed_at\nFROM orders\nWHERE placed_at >= now() - make_interval(days => $1)\n" +
-					"  AND status = $2 AND total >= $3\nORDER BY total DESC\nLIMIT $4\n",
-				Parameters: []Param{
+				Params: []tool.Param{
 					{Name: "days", Type: "integer", Description: "How many days back to look.", Default: int64(30), Min: f64(1), Max: f64(365)},
 					{Name: "status", Type: "string", Default: "shipped", Enum: []any{"open", "shipped", "cancelled"}},
 					{Name: "min_total", Type: "number", Default: 9.5, Min: f64(0)},
 					{Name: "limit", Type: "integer", Default: int64(10), Enum: []any{int64(10), int64(50), int64(100)}},
 				},
-				ReadOnly: true, MaxRows: 100},
+				Config: sqltool.Config{Statement: "SELECT id, total, placed_at\nFROM orders\nWHERE placed_at >= now() - make_interval(days => $1)\n" +
+					"  AND status = $2 AND total >= $3\nORDER BY total DESC\nLIMIT $4\n", ReadOnly: true, MaxRows: 100}},
 			{Name: "cache_lookup", Pos: file + ":86:3", Kind: "sql", Source: "local",
 				Description: "Read a cached entry.",
-				Statement:   "SELECT value FROM cache WHERE key = ? AND fresh = ?",
-				Parameters: []Param{{Name: "key", Type: "string", Required: true},
+				Params: []tool.Param{{Name: "key", Type: "string", Required: true},
 					{Name: "fresh", Type: "boolean", Default: true}},
-				ReadOnly: false, MaxRows: 10000},
+				Config: sqltool.Config{Statement: "SELECT value FROM cache WHERE key = ? AND fresh = ?", MaxRows: 10000}},
 		},
 		Warnings: []string{file + `:24:3: secret "REPORTS_CREDS" is declared but not used`},
 	}
@@ -96,13 +99,13 @@ func compareConfig(t *testing.T, got, want *Config) {
 }
 
 // toolString prints a tool with its bounds dereferenced, for diffs.
-func toolString(tools []Tool, i int) string {
+func toolString(tools []tool.Spec, i int) string {
 	if i >= len(tools) {
 		return "(none)"
 	}
 	t := tools[i]
-	params := t.Parameters
-	t.Parameters = nil
+	params := t.Params
+	t.Params = nil
 	out := fmt.Sprintf("%+v", t)
 	for _, p := range params {
 		out += fmt.Sprintf("\n    %s %s %q req=%v default=%#v enum=%#v min=%s max=%s",
@@ -137,12 +140,13 @@ func TestEmptyFileGivesDefaults(t *testing.T) {
 
 func TestToolDefaults(t *testing.T) {
 	cfg := mustParse(t, withSources("tools:", "  t: {source: db, description: d, statement: \"SELECT $1\", parameters: [{name: a, type: string}]}"))
-	tool := cfg.Tools[0]
-	if tool.Kind != "sql" || !tool.ReadOnly || tool.MaxRows != 100 || tool.Timeout != 0 {
+	tl := cfg.Tools[0]
+	sc := tl.Config.(sqltool.Config)
+	if tl.Kind != "sql" || !sc.ReadOnly || sc.MaxRows != 100 || tl.Timeout != 0 {
 		t.Errorf("defaults: kind=%q read_only=%v max_rows=%d timeout=%v; want sql, true, 100, 0",
-			tool.Kind, tool.ReadOnly, tool.MaxRows, tool.Timeout)
+			tl.Kind, sc.ReadOnly, sc.MaxRows, tl.Timeout)
 	}
-	if p := tool.Parameters[0]; p.Required || p.Default != nil || p.Enum != nil || p.Min != nil || p.Max != nil {
+	if p := tl.Params[0]; p.Required || p.Default != nil || p.Enum != nil || p.Min != nil || p.Max != nil {
 		t.Errorf("parameter defaults: %+v", p)
 	}
 }
@@ -204,7 +208,7 @@ func TestWarnings(t *testing.T) {
 }
 
 func TestLoadMissingFile(t *testing.T) {
-	_, err := Load(filepath.Join(t.TempDir(), "absent.yaml"))
+	_, err := Load(filepath.Join(t.TempDir(), "absent.yaml"), testKinds)
 	if !errors.Is(err, fs.ErrNotExist) || !strings.HasPrefix(err.Error(), "read config: ") {
 		t.Fatalf("Load of a missing file: %v; want a wrapped fs.ErrNotExist", err)
 	}
@@ -225,7 +229,7 @@ func TestAcceptedDSNs(t *testing.T) {
 	} {
 		data := y("secrets: {DB: {from: env://DB}}", "sources:", "  db: {kind: postgres, dsn: \""+dsn+"\"}",
 			"  keep: {kind: postgres, dsn: \"${secret:DB}\"}")
-		if _, err := Parse("t.yaml", data); err != nil {
+		if _, err := Parse("t.yaml", data, testKinds); err != nil {
 			t.Errorf("dsn %q rejected: %v", dsn, err)
 		}
 	}
@@ -284,7 +288,7 @@ func BenchmarkParseFull(b *testing.B) {
 	}
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		if _, err := Parse("full.yaml", data); err != nil {
+		if _, err := Parse("full.yaml", data, testKinds); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -35,6 +35,7 @@ type decoder struct {
 	uses  []secretUse // ${secret:NAME} references, for cross-checks
 
 	declared map[string]*token.Token // secret name -> its key under secrets:
+	kinds    Kinds                   // registered parts that decode their own keys
 
 	// quiet hides key names in messages while a secret's entry is decoded:
 	// a bare word there is more likely a pasted value than a mistyped key.

@@ -6,9 +6,9 @@ const (
 	validServer = "(valid: name, transport, listen, path, stateless, auth_token, call_timeout, shutdown_grace, max_body_bytes, " +
 		"session_timeout, max_sessions, max_concurrent_requests, max_connections, read_timeout, memory_limit)"
 	validSecret = "(valid: from, required, min_length, max_length, prefix, format, schemes, fields, strict)"
-	validTool   = "(valid: kind, source, description, statement, parameters, read_only, max_rows, timeout)"
+	validTool   = "(valid: kind, source, description, parameters, timeout, statement, read_only, max_rows)"
 	validParam  = "(valid: name, type, description, required, default, enum, min, max)"
-	pwHint      = "contains a literal password; use ${secret:NAME} instead, e.g. postgres://app:${secret:DB_PASSWORD}@host/db, or make the whole dsn ${secret:DATABASE_URL}"
+	pwHint      = "contains a literal password; use ${secret:NAME} instead, e.g. postgres://app:${secret:DB_PASSWORD}@host/db, or make the whole value ${secret:DATABASE_URL}"
 )
 
 // srcLine declares a postgres source "db" on line 2 and a sqlite source
@@ -78,7 +78,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown transport", y("server: {transport: tcp}"),
 			[]string{`t.yaml:1:21: server.transport: unknown value "tcp" (valid: stdio, http)`}},
 		{"unknown source kind", y("sources:", "  db: {kind: mysql, dsn: x}"),
-			[]string{`t.yaml:2:14: sources.db.kind: unknown value "mysql" (valid: sqlite, postgres)`}},
+			[]string{`t.yaml:2:14: sources.db.kind: unknown value "mysql" (valid: postgres, sqlite)`}},
 		{"unknown tool kind", withSources("tools:", "  t: {kind: http, source: db, description: d, statement: SELECT 1}"),
 			[]string{`t.yaml:5:13: tools.t.kind: unknown value "http" (valid: sql)`}},
 		{"unknown param type", withSources("tools:", "  t: {source: db, description: d, statement: SELECT $1, parameters: [{name: a, type: text}]}"),
@@ -128,7 +128,7 @@ func TestParseErrors(t *testing.T) {
 		{"key/value password", y("sources:", "  db: {kind: postgres, dsn: \"host=h user=u password=pw\"}"),
 			[]string{"t.yaml:2:29: sources.db.dsn: " + pwHint}},
 		{"malformed secret reference", y("sources:", "  db: {kind: postgres, dsn: \"${secret:DB\"}"),
-			[]string{"t.yaml:2:29: sources.db.dsn: malformed secret reference (want ${secret:NAME})"}},
+			[]string{"t.yaml:2:29: sources.db.dsn: malformed secret reference (want ${secret:NAME} or ${secret:NAME#field})"}},
 		{"max conns", y("sources:", "  db: {kind: sqlite, dsn: a.db, max_conns: 0}"),
 			[]string{"t.yaml:2:44: sources.db.max_conns: must be at least 1"}},
 		{"source name", y("sources:", "  my.db: {kind: sqlite, dsn: a.db}"),
@@ -144,15 +144,15 @@ func TestParseErrors(t *testing.T) {
 		{"max rows range", withSources("tools:", "  t: {source: db, description: d, statement: SELECT 1, max_rows: 10001}"),
 			[]string{"t.yaml:5:66: tools.t.max_rows: must be between 1 and 10000"}},
 		{"postgres placeholder count", withSources("tools:", "  t: {source: db, description: d, statement: \"SELECT $1, $2\"}"),
-			[]string{`t.yaml:5:46: tools.t.statement: tool "t" has 2 placeholders but 0 parameters declared`}},
+			[]string{`t.yaml:5:46: tools.t.statement: the statement has 2 placeholders but 0 parameters declared`}},
 		{"sqlite placeholder count", withSources("tools:", "  t: {source: lite, description: d, statement: \"SELECT ?\", parameters: [{name: a, type: string}, {name: b, type: string}]}"),
-			[]string{`t.yaml:5:48: tools.t.statement: tool "t" has 1 placeholder but 2 parameters declared`}},
+			[]string{`t.yaml:5:48: tools.t.statement: the statement has 1 placeholder but 2 parameters declared`}},
 		{"placeholder gap", withSources("tools:", "  t: {source: db, description: d, statement: SELECT $2}"),
 			[]string{"t.yaml:5:46: tools.t.statement: uses placeholder 2 but not 1 (numbering must have no gaps)"}},
 		{"mixed sqlite placeholders", withSources("tools:", "  t: {source: lite, description: d, statement: \"SELECT ?, $1\"}"),
 			[]string{"t.yaml:5:48: tools.t.statement: mixes ? with numbered placeholders"}},
 		{"secret in statement", withSources("tools:", "  t: {source: db, description: d, statement: \"SELECT '${secret:X}'\"}"),
-			[]string{"t.yaml:5:46: tools.t.statement: ${secret:...} is only allowed in sources.<name>.dsn and server.auth_token"}},
+			[]string{"t.yaml:5:46: tools.t.statement: ${secret:...} is only allowed in credential templates (such as a source's dsn) and server.auth_token"}},
 		{"duplicate parameter", withSources("tools:", "  t:", "    source: db", "    description: d", "    statement: SELECT $1, $2",
 			"    parameters:", "      - {name: a, type: string}", "      - {name: a, type: integer}"),
 			[]string{`t.yaml:11:16: tools.t.parameters[1]: duplicate parameter name "a" (first at line 10)`}},

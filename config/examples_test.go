@@ -17,11 +17,11 @@ func TestShippedConfigsParse(t *testing.T) {
 		t.Fatalf("found %d example configs", len(paths))
 	}
 	for _, p := range paths {
-		if _, err := Load(p); err != nil {
+		if _, err := Load(p, testKinds); err != nil {
 			t.Errorf("%s: %v", p, err)
 		}
 	}
-	if _, err := Parse("configmap hush.yaml", []byte(configMapConfig(t))); err != nil {
+	if _, err := Parse("configmap hush.yaml", []byte(configMapConfig(t)), testKinds); err != nil {
 		t.Errorf("deploy/kubernetes ConfigMap: %v", err)
 	}
 }

@@ -131,6 +131,18 @@ func (d *decoder) object(n ast.Node, path string, tk *token.Token, valid []strin
 	return o
 }
 
+// peek decodes only the kind key of n, silently: the kind decides which
+// other keys are valid, and the full decode that follows reports the rest.
+// A value that is not a mapping is reported here.
+func (d *decoder) peek(n ast.Node, path string, tk *token.Token) object {
+	quiet := &decoder{file: d.file, base: d.base, declared: d.declared}
+	o := quiet.object(n, path, tk, []string{"kind"})
+	if o.bad {
+		d.entries(n, path)
+	}
+	return o
+}
+
 // get returns the entry for key unless it is absent or null.
 func (o object) get(key string) (entry, bool) {
 	e, ok := o.fields[key]
@@ -180,7 +192,7 @@ func (d *decoder) setStr(o object, key string, dst *string) bool {
 		return false
 	}
 	if strings.Contains(s, "${secret:") {
-		d.errorf(at(e.value), "%s: ${secret:...} is only allowed in sources.<name>.dsn and server.auth_token", e.path)
+		d.errorf(at(e.value), "%s: ${secret:...} is only allowed in credential templates (such as a source's dsn) and server.auth_token", e.path)
 		return false
 	}
 	*dst = s

@@ -25,7 +25,7 @@ func FuzzParse(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		cfg, err := Parse("f.yaml", data)
+		cfg, err := Parse("f.yaml", data, testKinds)
 		if (cfg == nil) == (err == nil) {
 			t.Fatalf("Parse returned config %v and error %v", cfg != nil, err != nil)
 		}

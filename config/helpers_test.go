@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"github.com/hushmcp/hush/internal/assembly"
 	"strings"
 	"testing"
 )
@@ -14,7 +15,7 @@ func y(lines ...string) []byte { return []byte(strings.Join(lines, "\n") + "\n")
 // error, failing the test if parsing succeeds or an error is not an *Error.
 func errList(t *testing.T, data []byte) []string {
 	t.Helper()
-	cfg, err := Parse("t.yaml", data)
+	cfg, err := Parse("t.yaml", data, testKinds)
 	if err == nil {
 		t.Fatalf("Parse succeeded, want errors")
 	}
@@ -46,7 +47,7 @@ func splitErrors(t *testing.T, err error) []string {
 // mustParse parses data as t.yaml and fails the test on any error.
 func mustParse(t *testing.T, data []byte) *Config {
 	t.Helper()
-	cfg, err := Parse("t.yaml", data)
+	cfg, err := Parse("t.yaml", data, testKinds)
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
@@ -60,3 +61,6 @@ func diffLists(t *testing.T, what string, got, want []string) {
 	}
 	t.Errorf("%s:\ngot:\n  %s\nwant:\n  %s", what, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 }
+
+// testKinds are the parts the binary ships.
+var testKinds = Kinds{Sources: assembly.Sources(), Tools: assembly.Tools(), Providers: assembly.Providers(nil)}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/token"
+
+	"github.com/hushmcp/hush/tool"
 )
 
 var (
@@ -18,7 +20,7 @@ var (
 
 // params decodes a tool's parameters: list. ok is false when any problem
 // was reported, so the placeholder count is not compared with a partial list.
-func (d *decoder) params(o object) (list []Param, ok bool) {
+func (d *decoder) params(o object) (list []tool.Param, ok bool) {
 	e, present := o.get("parameters")
 	if !present {
 		return nil, true
@@ -37,9 +39,9 @@ func (d *decoder) params(o object) (list []Param, ok bool) {
 }
 
 // param decodes one parameter and returns it with the token of its name.
-func (d *decoder) param(n ast.Node, path string) (Param, *token.Token) {
+func (d *decoder) param(n ast.Node, path string) (tool.Param, *token.Token) {
 	o := d.object(n, path, at(n), paramKeys)
-	var p Param
+	var p tool.Param
 	if d.setNonEmpty(o, "name", &p.Name) && !paramName.MatchString(p.Name) {
 		d.errorf(at(o.fields["name"].value), "%s.name: must match [A-Za-z_][A-Za-z0-9_]*", path)
 	}
@@ -59,7 +61,7 @@ func (d *decoder) param(n ast.Node, path string) (Param, *token.Token) {
 }
 
 // paramValues decodes min, max, enum and default, which depend on the type.
-func (d *decoder) paramValues(o object, p *Param) {
+func (d *decoder) paramValues(o object, p *tool.Param) {
 	p.Min = d.bound(o, "min", p.Type)
 	p.Max = d.bound(o, "max", p.Type)
 	if p.Min != nil && p.Max != nil && *p.Min > *p.Max {
@@ -180,7 +182,7 @@ func (d *decoder) enum(o object, typ string) []any {
 }
 
 // checkDefault reports a default outside the enum or the bounds.
-func (d *decoder) checkDefault(e entry, p Param, v any) bool {
+func (d *decoder) checkDefault(e entry, p tool.Param, v any) bool {
 	if p.Enum != nil && !slices.Contains(p.Enum, v) {
 		d.errorf(at(e.value), "%s: not one of the enum values", e.path)
 		return false

@@ -27,12 +27,3 @@ func (d *decoder) resolve(path string) string {
 	}
 	return filepath.Join(d.base, path)
 }
-
-// sqlitePath resolves a SQLite DSN that is a plain relative file path.
-// URIs (file:...), :memory: and templates are left as written.
-func (d *decoder) sqlitePath(dsn string) string {
-	if dsn == "" || strings.HasPrefix(dsn, "file:") || strings.HasPrefix(dsn, ":memory:") || strings.Contains(dsn, "${") {
-		return dsn
-	}
-	return d.resolve(dsn)
-}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"github.com/hushmcp/hush/source/sqlite"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,7 +23,7 @@ tools: {}
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := Load(path)
+	cfg, err := Load(path, testKinds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,14 +33,15 @@ tools: {}
 	if cfg.Secrets[1].From != "file:///run/secrets/abs" {
 		t.Errorf("absolute file ref changed to %q", cfg.Secrets[1].From)
 	}
-	if want := filepath.Join(dir, "data/shop.db"); cfg.Sources[0].DSN != want {
-		t.Errorf("sqlite dsn = %q, want %q", cfg.Sources[0].DSN, want)
+	s0, s1 := cfg.Sources[0].Spec.(sqlite.Spec), cfg.Sources[1].Spec.(sqlite.Spec)
+	if want := filepath.Join(dir, "data/shop.db"); s0.DSN != want {
+		t.Errorf("sqlite dsn = %q, want %q", s0.DSN, want)
 	}
-	if want := filepath.Join(dir, "seed.sql"); cfg.Sources[0].Seed != want {
-		t.Errorf("seed = %q, want %q", cfg.Sources[0].Seed, want)
+	if want := filepath.Join(dir, "seed.sql"); s0.Seed != want {
+		t.Errorf("seed = %q, want %q", s0.Seed, want)
 	}
-	if cfg.Sources[1].DSN != "file::memory:?cache=shared" {
-		t.Errorf("sqlite URI changed to %q", cfg.Sources[1].DSN)
+	if s1.DSN != "file::memory:?cache=shared" {
+		t.Errorf("sqlite URI changed to %q", s1.DSN)
 	}
 }
 
@@ -48,8 +50,8 @@ func TestSeedOnlyForSQLite(t *testing.T) {
   DB: { from: env://DB }
 sources:
   pg: { kind: postgres, dsn: "${secret:DB}", seed: x.sql }
-`))
-	if err == nil || !strings.Contains(err.Error(), "only sqlite sources take a seed file") {
+`), testKinds)
+	if err == nil || !strings.Contains(err.Error(), `sources.pg: unknown key "seed" (valid: kind, dsn, max_conns)`) {
 		t.Errorf("err = %v", err)
 	}
 }

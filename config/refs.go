@@ -7,16 +7,17 @@ import (
 	"github.com/hushmcp/hush/secret"
 )
 
-// refAny matches one ${secret:NAME} exactly as secret.Refs does, so that
-// what is left after removing matches can be checked for malformed ones.
-var refAny = regexp.MustCompile(`\$\{secret:[A-Za-z_][A-Za-z0-9_.-]*\}`)
+// refAny matches one ${secret:NAME} or ${secret:NAME#field} exactly as
+// secret.Uses does, so that what is left after removing matches can be
+// checked for malformed ones.
+var refAny = regexp.MustCompile(`\$\{secret:[A-Za-z_][A-Za-z0-9_]*(?:#[A-Za-z0-9_.-]{1,128})?\}`)
 
 // use records the ${secret:NAME} references in s, the value of e, for the
 // cross-check against declared secrets. It reports a malformed reference
 // (e.g. "${secret:}" or an unclosed brace) and then returns false.
 func (d *decoder) use(s string, e entry) bool {
 	if strings.Contains(refAny.ReplaceAllString(s, ""), "${secret:") {
-		d.errorf(at(e.value), "%s: malformed secret reference (want ${secret:NAME})", e.path)
+		d.errorf(at(e.value), "%s: malformed secret reference (want ${secret:NAME} or ${secret:NAME#field})", e.path)
 		return false
 	}
 	for _, name := range secret.Refs(s) {

@@ -1,59 +1,87 @@
 package config
 
 import (
-	"math"
 	"regexp"
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
+
+	"github.com/hushmcp/hush/source"
 )
 
-var (
-	sourceKeys  = []string{"kind", "dsn", "max_conns", "seed"}
-	sourceKinds = []string{"sqlite", "postgres"}
-	// itemName is the pattern for source and tool names.
-	itemName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-)
+// itemName is the pattern for source and tool names.
+var itemName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
-// sources decodes the sources: section in file order.
+// sources decodes the sources: section in file order. Each entry's own keys
+// are decoded by its kind.
 func (d *decoder) sources(n ast.Node) []Source {
 	var out []Source
 	for i, e := range d.list(n, "sources") {
 		if !itemName.MatchString(e.key) {
 			d.errorf(e.keyTk, "sources: name %s must match [A-Za-z0-9_-]{1,64}", quoteKey(e.key))
 		}
-		o := d.object(e.value, child("sources", e.key, i), e.keyTk, sourceKeys)
+		path := child("sources", e.key, i)
 		src := Source{Name: e.key, Pos: d.pos(e.keyTk)}
-		if _, ok := d.required(o, "kind"); ok {
-			d.setEnum(o, "kind", &src.Kind, sourceKinds, true)
+		kind, ok := d.sourceKind(e, path)
+		if !ok {
+			d.scanLiterals(e.value, path)
+			out = append(out, src)
+			continue
 		}
-		d.dsn(o, &src.DSN)
-		setInt(d, o, "max_conns", &src.MaxConns, 1, math.MaxInt64)
-		d.seed(o, &src)
+		src.Kind = kind.Name
+		o := d.object(e.value, path, e.keyTk, append([]string{"kind"}, kind.Keys...))
+		src.Spec = kind.Decode(reader{d: d, o: o})
 		out = append(out, src)
 	}
 	return out
 }
 
-// dsn decodes a connection string. Its value is never echoed: it may hold a
-// credential, which is exactly what this check exists to catch.
-func (d *decoder) dsn(o object, dst *string) {
-	e, ok := d.required(o, "dsn")
-	if !ok {
-		return
+// sourceKind reads an entry's kind: before anything else, since the kind
+// decides which other keys are valid.
+func (d *decoder) sourceKind(e entry, path string) (source.Kind, bool) {
+	o := d.peek(e.value, path, e.keyTk)
+	if _, ok := d.required(o, "kind"); !ok {
+		return source.Kind{}, false
 	}
+	names := d.kinds.Sources.Names()
+	var name string
+	if !d.setEnum(o, "kind", &name, names, true) {
+		return source.Kind{}, false
+	}
+	return d.kinds.Sources.Lookup(name)
+}
+
+const literalHint = "%s: contains a literal password; use ${secret:NAME} instead, " +
+	"e.g. postgres://app:${secret:DB_PASSWORD}@host/db, or make the whole value ${secret:DATABASE_URL}"
+
+// scanLiterals reports literal passwords in the string values of an entry
+// whose kind is unknown, so that mistake is not hidden behind another.
+func (d *decoder) scanLiterals(n ast.Node, path string) {
+	quiet := &decoder{file: d.file, declared: d.declared}
+	list, _ := quiet.entries(n, path)
+	for _, e := range list {
+		if s, ok := e.value.(*ast.StringNode); ok && literalPassword(s.Value) {
+			d.errorf(at(e.value), literalHint, e.path)
+		}
+	}
+}
+
+// template decodes a credential template. Its value is never echoed: it may
+// hold a credential, which is exactly what this check exists to catch.
+func (d *decoder) template(e entry, dst *string) bool {
 	s, ok := d.text(e)
 	switch {
 	case !ok:
-		return
+		return false
 	case strings.TrimSpace(s) == "":
 		d.errorf(at(e.value), "%s: must not be empty", e.path)
 	case literalPassword(s):
-		d.errorf(at(e.value), "%s: contains a literal password; use ${secret:NAME} instead, "+
-			"e.g. postgres://app:${secret:DB_PASSWORD}@host/db, or make the whole dsn ${secret:DATABASE_URL}", e.path)
+		d.errorf(at(e.value), literalHint, e.path)
 	case d.use(s, e):
 		*dst = s
+		return true
 	}
+	return false
 }
 
 // refMark stands in for each ${secret:...} while a DSN's structure is read.
@@ -106,22 +134,3 @@ func userinfoPassword(s string) (string, bool) {
 }
 
 func onlyRefs(s string) bool { return strings.ReplaceAll(s, refMark, "") == "" }
-
-// seed decodes a SQLite source's seed file: SQL run once, when the database
-// file is created. Other kinds have no use for it.
-func (d *decoder) seed(o object, src *Source) {
-	if src.Kind == "sqlite" {
-		src.DSN = d.sqlitePath(src.DSN)
-	}
-	e, ok := o.get("seed")
-	if !ok {
-		return
-	}
-	if src.Kind != "sqlite" {
-		d.errorf(e.keyTk, "%s: only sqlite sources take a seed file", e.path)
-		return
-	}
-	if d.setNonEmpty(o, "seed", &src.Seed) {
-		src.Seed = d.resolve(src.Seed)
-	}
-}

@@ -1,38 +1,29 @@
 package config
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
+
+	"github.com/hushmcp/hush/tool"
 )
 
-var (
-	toolKeys = []string{"kind", "source", "description", "statement", "parameters",
-		"read_only", "max_rows", "timeout"}
-	toolKinds = []string{"sql"}
-	// reservedTools are registered by the server itself.
-	reservedTools = []string{"health_check"}
-)
-
-const (
-	defaultMaxRows = 100
-	maxMaxRows     = 10000
-)
+// reservedTools are registered by the server itself.
+var reservedTools = []string{"health_check"}
 
 // tools decodes the tools: section in file order. sources are the decoded
-// sources, for the source: cross-reference and the SQL dialect.
-func (d *decoder) tools(n ast.Node, sources []Source) []Tool {
-	kinds := map[string]string{}
+// sources, for the source: cross-reference and what the kind checks
+// against (a SQL source's dialect).
+func (d *decoder) tools(n ast.Node, sources []Source) []tool.Spec {
+	byName := map[string]Source{}
 	for _, s := range sources {
-		kinds[s.Name] = s.Kind
+		byName[s.Name] = s
 	}
-	var out []Tool
+	var out []tool.Spec
 	for i, e := range d.list(n, "tools") {
 		d.toolName(e)
-		o := d.object(e.value, child("tools", e.key, i), e.keyTk, toolKeys)
-		out = append(out, d.tool(o, e, kinds))
+		out = append(out, d.tool(e, child("tools", e.key, i), byName))
 	}
 	return out
 }
@@ -46,66 +37,83 @@ func (d *decoder) toolName(e entry) {
 	}
 }
 
-func (d *decoder) tool(o object, e entry, kinds map[string]string) Tool {
-	t := Tool{Name: e.key, Pos: d.pos(e.keyTk), Kind: "sql", ReadOnly: true, MaxRows: defaultMaxRows}
-	d.setEnum(o, "kind", &t.Kind, toolKinds, true)
-	d.toolSource(o, &t.Source, kinds)
+func (d *decoder) tool(e entry, path string, sources map[string]Source) tool.Spec {
+	t := tool.Spec{Name: e.key, Pos: d.pos(e.keyTk), Kind: d.kinds.Tools.Default()}
+	kind, ok := d.toolKind(e, path, &t)
+	keys := kind.Keys
+	if !ok {
+		keys = d.allToolKeys() // still check what every kind shares
+	}
+	o := d.object(e.value, path, e.keyTk, append(slices.Clone(tool.SharedKeys), keys...))
+	src := d.toolSource(o, &t.Source, sources, kind)
 	d.setNonEmpty(o, "description", &t.Description)
-	hasStmt := d.setNonEmpty(o, "statement", &t.Statement)
 	params, paramsOK := d.params(o)
-	t.Parameters = params
-	d.setBool(o, "read_only", &t.ReadOnly)
-	setInt(d, o, "max_rows", &t.MaxRows, 1, maxMaxRows)
+	t.Params = params
 	d.setDuration(o, "timeout", &t.Timeout)
-	if hasStmt && paramsOK {
-		d.checkPlaceholders(o, t, kinds[t.Source])
+	if ok {
+		t.Config = kind.Decode(reader{d: d, o: o}, tool.Context{Params: params, ParamsOK: paramsOK, Source: src})
 	}
 	return t
 }
 
-func (d *decoder) toolSource(o object, dst *string, kinds map[string]string) {
+// allToolKeys lists every registered tool kind's own keys.
+func (d *decoder) allToolKeys() []string {
+	var keys []string
+	for _, name := range d.kinds.Tools.Names() {
+		k, _ := d.kinds.Tools.Lookup(name)
+		keys = append(keys, k.Keys...)
+	}
+	return keys
+}
+
+// toolKind reads the entry's kind (the registry's default when absent).
+func (d *decoder) toolKind(e entry, path string, t *tool.Spec) (tool.Kind, bool) {
+	o := d.peek(e.value, path, e.keyTk)
+	if o.bad || !d.setEnumIfSet(o, "kind", &t.Kind, d.kinds.Tools.Names()) {
+		return tool.Kind{}, false
+	}
+	return d.kinds.Tools.Lookup(t.Kind)
+}
+
+// setEnumIfSet is setEnum for an optional key: absent is fine.
+func (d *decoder) setEnumIfSet(o object, key string, dst *string, valid []string) bool {
+	if _, ok := o.get(key); !ok {
+		return true
+	}
+	return d.setEnum(o, key, dst, valid, true)
+}
+
+// toolSource checks the source: cross-reference and that the source's kind
+// provides what the tool kind needs. It returns the source's decoded spec.
+func (d *decoder) toolSource(o object, dst *string, sources map[string]Source, kind tool.Kind) any {
 	var name string
 	if !d.setNonEmpty(o, "source", &name) {
-		return
+		return nil
 	}
-	if _, ok := kinds[name]; ok {
-		*dst = name
-		return
+	src, ok := sources[name]
+	if !ok {
+		d.errorf(at(o.fields["source"].value), "%s.source: unknown source %s (%s)", o.path, quoteKey(name), declared(sources))
+		return nil
 	}
-	declared := "none declared"
-	if len(kinds) > 0 {
-		names := make([]string, 0, len(kinds))
-		for k := range kinds {
-			names = append(names, k)
-		}
-		slices.Sort(names)
-		declared = "declared: " + strings.Join(names, ", ")
+	*dst = name
+	sk, known := d.kinds.Sources.Lookup(src.Kind)
+	if known && kind.Name != "" && !slices.Contains(sk.Provides, kind.Needs) {
+		d.errorf(at(o.fields["source"].value), "%s.source: source %q is a %s source; tool kind %s needs one that provides %s (%s)",
+			o.path, name, src.Kind, kind.Name, kind.Needs, strings.Join(d.kinds.Sources.Offering(kind.Needs), ", "))
+		return nil
 	}
-	d.errorf(at(o.fields["source"].value), "%s.source: unknown source %s (%s)", o.path, quoteKey(name), declared)
+	return src.Spec
 }
 
-// checkPlaceholders compares the statement's placeholders with the declared
-// parameters. dialect is the source's kind; with an unknown source (already
-// reported) there is nothing to compare against.
-func (d *decoder) checkPlaceholders(o object, t Tool, dialect string) {
-	if dialect != "postgres" && dialect != "sqlite" {
-		return
+func declared(sources map[string]Source) string {
+	if len(sources) == 0 {
+		return "none declared"
 	}
-	tk := at(o.fields["statement"].value)
-	n, err := placeholders(t.Statement, dialect)
-	if err != nil {
-		d.errorf(tk, "%s.statement: %v", o.path, err)
-		return
+	names := make([]string, 0, len(sources))
+	for k := range sources {
+		names = append(names, k)
 	}
-	if n != len(t.Parameters) {
-		d.errorf(tk, "%s.statement: tool %q has %s but %s declared", o.path, t.Name,
-			plural(n, "placeholder"), plural(len(t.Parameters), "parameter"))
-	}
+	slices.Sort(names)
+	return "declared: " + strings.Join(names, ", ")
 }
 
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
-}

@@ -10,16 +10,29 @@ import (
 	"time"
 
 	"github.com/hushmcp/hush/secret"
+	"github.com/hushmcp/hush/source"
+	"github.com/hushmcp/hush/tool"
 )
 
 // Config is a loaded, checked hush.yaml. Lists keep file order.
 type Config struct {
-	Path     string
-	Server   Server
-	Secrets  []secret.Decl
-	Sources  []Source
-	Tools    []Tool
-	Warnings []string // non-fatal findings as "file:line:col: message", e.g. a declared secret no one uses
+	Path      string
+	Server    Server
+	Secrets   []secret.Decl
+	Sources   []Source
+	Tools     []tool.Spec
+	Providers map[string]any // decoded top-level provider blocks, by scheme (vault:, ...)
+	Kinds     Kinds          // the parts the file was decoded against
+	Warnings  []string       // non-fatal findings as "file:line:col: message", e.g. a declared secret no one uses
+}
+
+// Kinds are the registered parts a file is decoded against: source kinds,
+// tool kinds, and secret providers (whose Configurers own top-level blocks).
+// The binary assembles them in one place; tests build their own.
+type Kinds struct {
+	Sources   *source.Registry
+	Tools     *tool.Registry
+	Providers *secret.Mux // nil: no provider blocks
 }
 
 // Server is the server: section.
@@ -45,35 +58,9 @@ type Server struct {
 
 // Source is one entry of sources:.
 type Source struct {
-	Name     string
-	Pos      string // "file:line:col" of the entry
-	Kind     string // "sqlite" or "postgres"
-	DSN      string // may hold ${secret:NAME}; sqlite: a file path or file: URI
-	MaxConns int    // pool size; 0: kind default
-	Seed     string // sqlite: SQL file run once when the database file is created
+	Name string
+	Pos  string // "file:line:col" of the entry
+	Kind string // a registered source kind
+	Spec any    // what the kind's Decode returned
 }
 
-// Tool is one entry of tools:.
-type Tool struct {
-	Name        string
-	Pos         string
-	Kind        string // "sql"
-	Source      string
-	Description string
-	Statement   string
-	Parameters  []Param
-	ReadOnly    bool
-	MaxRows     int           // default 100
-	Timeout     time.Duration // 0: the server's CallTimeout
-}
-
-// Param is one declared tool parameter; it becomes a JSON Schema property.
-type Param struct {
-	Name        string
-	Type        string // "string", "integer", "number" or "boolean"
-	Description string
-	Required    bool
-	Default     any      // typed to match Type; nil when absent
-	Enum        []any    // allowed values, typed to match Type
-	Min, Max    *float64 // numbers: inclusive bounds; strings: length bounds
-}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/hushmcp/hush/tool"
+	"github.com/hushmcp/hush/tool/sqltool"
 	"sync"
 
 	"github.com/google/jsonschema-go/jsonschema"
@@ -51,16 +53,16 @@ func (g *gate) Close() error               { return nil }
 // withFaults adds the source "faulty" and the tool "explode" that uses it.
 func withFaults(c *config.Config, d *Deps) {
 	d.Sources["faulty"] = panicky{}
-	c.Tools = append(c.Tools, config.Tool{Name: "explode", Kind: "sql", Source: "faulty",
-		Description: "Always panics.", Statement: "SELECT 1"})
+	c.Tools = append(c.Tools, tool.Spec{Name: "explode", Kind: "sql", Source: "faulty",
+		Description: "Always panics.", Config: sqltool.Config{Statement: "SELECT 1"}})
 }
 
 // withGate adds the source "slow" and the tool "wait" over g.
 func withGate(g *gate) func(*config.Config, *Deps) {
 	return func(c *config.Config, d *Deps) {
 		d.Sources["slow"] = g
-		c.Tools = append(c.Tools, config.Tool{Name: "wait", Kind: "sql", Source: "slow",
-			Description: "Waits.", Statement: "SELECT 1"})
+		c.Tools = append(c.Tools, tool.Spec{Name: "wait", Kind: "sql", Source: "slow",
+			Description: "Waits.", Config: sqltool.Config{Statement: "SELECT 1"}})
 	}
 }
 

@@ -5,7 +5,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"github.com/hushmcp/hush/internal/boot"
 	"github.com/hushmcp/hush/internal/testutil/leak"
+	"github.com/hushmcp/hush/tool"
+	"github.com/hushmcp/hush/tool/sqltool"
 	"io"
 	"log/slog"
 	"net/http"
@@ -64,29 +67,30 @@ func baseConfig(dir string) *config.Config {
 			{Name: "MCP_TOKEN", From: "file://" + filepath.Join(dir, "token")},
 			{Name: "OPTIONAL_KEY", From: "env://OPTIONAL_KEY", Rules: secret.Rules{Optional: true}},
 		},
-		Sources: []config.Source{{Name: "main", Kind: "sqlite", DSN: filepath.Join(dir, "data.db")}},
+		Sources: []config.Source{{Name: "main", Kind: "sqlite", Spec: sqlite.Spec{DSN: filepath.Join(dir, "data.db")}}},
 		Tools:   testTools(),
+		Kinds:   boot.Kinds(nil),
 	}
 }
 
-func testTools() []config.Tool {
-	str := func(name string, req bool) config.Param {
-		return config.Param{Name: name, Type: "string", Description: name, Required: req}
+func testTools() []tool.Spec {
+	str := func(name string, req bool) tool.Param {
+		return tool.Param{Name: name, Type: "string", Description: name, Required: req}
 	}
 	limit := 50.0
-	return []config.Tool{
+	return []tool.Spec{
 		{Name: "find_note", Kind: "sql", Source: "main", Description: "Find notes by title.",
-			Statement:  "SELECT id, title, body FROM notes WHERE title = ? ORDER BY id LIMIT ?",
-			Parameters: []config.Param{str("title", true), {Name: "limit", Type: "integer", Default: int64(10), Max: &limit}},
-			ReadOnly:   true, MaxRows: 10},
+			Params: []tool.Param{str("title", true), {Name: "limit", Type: "integer", Default: int64(10), Max: &limit}},
+			Config: sqltool.Config{Statement: "SELECT id, title, body FROM notes WHERE title = ? ORDER BY id LIMIT ?",
+				ReadOnly: true, MaxRows: 10}},
 		{Name: "echo", Kind: "sql", Source: "main", Description: "Echo a value.",
-			Statement: "SELECT ? AS v", Parameters: []config.Param{str("v", true)}, ReadOnly: true},
+			Params: []tool.Param{str("v", true)}, Config: sqltool.Config{Statement: "SELECT ? AS v", ReadOnly: true}},
 		{Name: "note_path", Kind: "sql", Source: "main", Description: "Use a note as a JSON path.",
-			Statement:  "SELECT json_extract('{}', body) FROM notes WHERE id = ?",
-			Parameters: []config.Param{{Name: "id", Type: "integer", Required: true}}, ReadOnly: true},
+			Params: []tool.Param{{Name: "id", Type: "integer", Required: true}},
+			Config: sqltool.Config{Statement: "SELECT json_extract('{}', body) FROM notes WHERE id = ?", ReadOnly: true}},
 		{Name: "add_note", Kind: "sql", Source: "main", Description: "Try to write.",
-			Statement: "INSERT INTO notes(title, body) VALUES (?, 'x')", Parameters: []config.Param{str("title", true)},
-			ReadOnly: true},
+			Params: []tool.Param{str("title", true)},
+			Config: sqltool.Config{Statement: "INSERT INTO notes(title, body) VALUES (?, 'x')", ReadOnly: true}},
 	}
 }
 
@@ -115,11 +119,12 @@ func newHarness(t testing.TB, adjust func(*config.Config, *Deps)) *harness {
 	dir := t.TempDir()
 	h := &harness{t: t, logs: &syncBuffer{}, seen: &syncBuffer{}, tokenPath: filepath.Join(dir, "token")}
 	h.cfg = baseConfig(dir)
-	seed(t, h.cfg.Sources[0].DSN)
+	dbPath := h.cfg.Sources[0].Spec.(sqlite.Spec).DSN
+	seed(t, dbPath)
 	h.writeToken(canaryToken)
 	h.openStore()
 	logger := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	db, err := sqlite.Open(context.Background(), source.Spec{Name: "main", DSN: h.cfg.Sources[0].DSN}, h.store, logger)
+	db, err := sqlite.Open(context.Background(), sqlite.Spec{Name: "main", DSN: dbPath}, h.store, logger)
 	if err != nil {
 		t.Fatalf("open sqlite: %v", err)
 	}

@@ -53,8 +53,8 @@ type Server struct {
 	required []string                 // names of secrets that must be ok for /readyz
 }
 
-// New builds the server for cfg: one tool per configured tool (kind sql,
-// whose source must implement source.SQL) and health_check, behind the
+// New builds the server for cfg: one tool per configured tool, built by its
+// kind from cfg.Kinds.Tools over its source, and health_check, behind the
 // middleware chain. It opens nothing; Run starts serving.
 func New(cfg *config.Config, deps Deps) (*Server, error) {
 	if cfg == nil || deps.Redactor == nil {
@@ -75,7 +75,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		impl.Version = "dev"
 	}
 	s.mcp = mcp.NewServer(impl, &mcp.ServerOptions{Logger: s.log, Capabilities: &mcp.ServerCapabilities{}})
-	if err := s.addTools(cfg.Tools); err != nil {
+	if err := s.addTools(cfg.Kinds.Tools, cfg.Tools); err != nil {
 		return nil, err
 	}
 	s.mcp.AddReceivingMiddleware(s.callLog, s.recoverPanics, s.sanitise, s.redactCalls, s.bound)
@@ -114,11 +114,11 @@ func redactingLogger(l *slog.Logger, r *redact.Redactor) *slog.Logger {
 	return slog.New(redact.NewHandler(l.Handler(), r))
 }
 
-func (s *Server) addTools(tools []config.Tool) error {
+func (s *Server) addTools(kinds *tool.Registry, tools []tool.Spec) error {
 	opts := tool.Options{Timeout: s.cfg.CallTimeout}
 	var errs []error
 	for _, t := range tools {
-		if err := s.addSQLTool(t, opts); err != nil {
+		if err := s.addTool(kinds, t, opts); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -132,18 +132,14 @@ func (s *Server) addTools(tools []config.Tool) error {
 	return nil
 }
 
-func (s *Server) addSQLTool(t config.Tool, opts tool.Options) error {
+func (s *Server) addTool(kinds *tool.Registry, t tool.Spec, opts tool.Options) error {
 	if t.Name == tool.HealthCheckName {
 		return fmt.Errorf("tool %q: the name is reserved for the built-in tool", t.Name)
 	}
-	if t.Kind != "sql" {
-		return fmt.Errorf("tool %q: kind %q is not supported (valid: sql)", t.Name, t.Kind)
+	if kinds == nil {
+		return fmt.Errorf("tool %q: no tool kinds registered", t.Name)
 	}
-	src, ok := s.deps.Sources[t.Source].(source.SQL)
-	if !ok {
-		return fmt.Errorf("tool %q: source %q is not an open SQL source", t.Name, t.Source)
-	}
-	mt, h, err := tool.SQL(t, src, opts)
+	mt, h, err := kinds.Build(t, s.deps.Sources[t.Source], opts)
 	if err != nil {
 		return err
 	}

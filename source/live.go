@@ -10,31 +10,37 @@ import (
 
 	"github.com/hushmcp/hush/secret"
 	"github.com/hushmcp/hush/secret/driver"
+	"github.com/hushmcp/hush/source/cred"
 )
 
 // LiveConfig says how to build and close one kind's client.
-type LiveConfig[T any] struct {
-	Spec    Spec
-	Kind    string // for logs: "postgres", "sqlite", ...
+type LiveConfig[T comparable] struct {
+	Name    string   // the source's name, for errors and logs
+	Kind    string   // for logs: "postgres", "sqlite", ...
+	Creds   cred.Set // the templates the client is built from
 	Secrets Secrets
 	Log     *slog.Logger // nil: discard
-	// Connect builds a client for an expanded DSN and verifies it (a ping).
-	// On error it leaves nothing open, and its error holds no part of dsn.
-	Connect func(ctx context.Context, dsn string) (T, error)
+	// Connect builds a client from the expanded templates and verifies it
+	// (a ping). On error it leaves nothing open, and its error holds no part
+	// of a credential.
+	Connect func(ctx context.Context, creds cred.Expanded) (T, error)
 	// Close closes a client; it runs once no call uses the client.
 	Close func(T)
 }
 
-// Live keeps a client built from a DSN template current as the secrets the
-// template names rotate: on a change it expands the template, connects,
-// and swaps the new client in (Swap), retrying failures with backoff
-// (Rotator) while the old client keeps serving and State reports degraded.
-// Safe for concurrent use.
-type Live[T any] struct {
+// Live keeps a client built from credential templates current as the
+// secrets they name rotate: on a change it expands the templates from one
+// consistent read of the secrets (a secret.Pin), connects, and swaps the new
+// client in (Swap), retrying failures with backoff (Rotator) while the old
+// client keeps serving and State reports degraded. Each client holds its Pin
+// until it is closed, so the values it uses stay known to the redactor and a
+// provider can revoke a lease only once the client that used it has
+// drained. Safe for concurrent use.
+type Live[T comparable] struct {
 	cfg       LiveConfig[T]
 	names     []string
 	swap      *Swap[T]
-	applied   string // DSN of the live client; used by Open, then only by the rotation goroutine
+	applied   []string // expanded templates of the live client; used by Open, then only by the rotation goroutine
 	cancel    context.CancelFunc
 	done      chan struct{}
 	unsub     func()
@@ -42,29 +48,30 @@ type Live[T any] struct {
 
 	mu    sync.Mutex
 	state State
+	pins  map[T]*secret.Pin // the secret versions each open client was built from
 }
 
-// OpenLive subscribes to the template's secrets, expands it, connects, and
-// starts following changes on a goroutine that Close stops. It blocks until
-// the first client is ready or ctx ends.
-func OpenLive[T any](ctx context.Context, cfg LiveConfig[T]) (*Live[T], error) {
+// OpenLive subscribes to the templates' secrets, expands them, connects,
+// and starts following changes on a goroutine that Close stops. It blocks
+// until the first client is ready or ctx ends.
+func OpenLive[T comparable](ctx context.Context, cfg LiveConfig[T]) (*Live[T], error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	l := &Live[T]{cfg: cfg, names: cfg.Spec.Secrets(), done: make(chan struct{})}
+	l := &Live[T]{cfg: cfg, names: cfg.Creds.Secrets(), done: make(chan struct{}), pins: map[T]*secret.Pin{}}
 	// Subscribe before the first read so that no change is missed.
 	events, unsub := l.subscribe()
-	dsn, err := l.expand()
+	creds, pin, err := l.expand()
 	if err != nil {
 		unsub()
 		return nil, err
 	}
-	v, err := cfg.Connect(ctx, dsn)
+	v, err := l.connect(ctx, creds, pin)
 	if err != nil {
 		unsub()
 		return nil, err
 	}
-	l.swap, l.applied, l.unsub = NewSwap(v, cfg.Close), dsn, unsub
+	l.swap, l.applied, l.unsub = NewSwap(v, l.closeClient), creds.Values, unsub
 	l.state = State{Status: "ok", Secrets: l.names}
 	runCtx, cancel := context.WithCancel(context.Background())
 	l.cancel = cancel
@@ -80,42 +87,74 @@ func (l *Live[T]) subscribe() (<-chan secret.Event, func()) {
 	return l.cfg.Secrets.Subscribe(l.names...)
 }
 
-// expand reads the current secret values into the template.
-func (l *Live[T]) expand() (string, error) {
-	dsn, err := l.cfg.Secrets.Expand(l.cfg.Spec.DSN)
+// expand pins the current secret values and fills the templates from them.
+func (l *Live[T]) expand() (cred.Expanded, *secret.Pin, error) {
+	pin, err := l.cfg.Secrets.Pin(l.names...)
 	if err != nil {
 		// The store's message names the secret, never a value.
-		return "", fmt.Errorf("expand dsn of source %q: %v: %w", l.cfg.Spec.Name, err, driver.ErrNotFound)
+		return cred.Expanded{}, nil, fmt.Errorf("expand credentials of source %q: %v: %w", l.cfg.Name, err, driver.ErrNotFound)
 	}
-	return dsn, nil
+	creds, err := l.cfg.Creds.Expand(pin)
+	if err != nil {
+		pin.Release()
+		return cred.Expanded{}, nil, fmt.Errorf("expand credentials of source %q: %v: %w", l.cfg.Name, err, driver.ErrInvalid)
+	}
+	return creds, pin, nil
+}
+
+// connect builds a client and records the pin it was built from; on error
+// it lets go of the pin.
+func (l *Live[T]) connect(ctx context.Context, creds cred.Expanded, pin *secret.Pin) (T, error) {
+	v, err := l.cfg.Connect(ctx, creds)
+	if err != nil {
+		pin.Release()
+		return v, err
+	}
+	l.mu.Lock()
+	l.pins[v] = pin
+	l.mu.Unlock()
+	return v, nil
+}
+
+// closeClient closes a drained client, then lets go of its secret versions.
+func (l *Live[T]) closeClient(v T) {
+	l.cfg.Close(v)
+	l.mu.Lock()
+	pin := l.pins[v]
+	delete(l.pins, v)
+	l.mu.Unlock()
+	if pin != nil {
+		pin.Release()
+	}
 }
 
 // apply swaps in a client built from the current values, if they changed.
 func (l *Live[T]) apply(ctx context.Context) error {
-	dsn, err := l.expand()
+	creds, pin, err := l.expand()
 	if err != nil {
 		return err
 	}
-	if dsn == l.applied {
+	if slices.Equal(creds.Values, l.applied) {
+		pin.Release()
 		l.setState(false, nil) // e.g. a rejected value was put back
 		return nil
 	}
-	v, err := l.cfg.Connect(ctx, dsn)
+	v, err := l.connect(ctx, creds, pin)
 	if err != nil {
 		return err
 	}
 	if err := l.swap.Replace(v); err != nil {
 		return nil // closed meanwhile; Replace closed v
 	}
-	l.applied = dsn
+	l.applied = creds.Values
 	l.setState(true, nil)
-	l.cfg.Log.Info("source credentials swapped", "source", l.cfg.Spec.Name, "kind", l.cfg.Kind, "secrets", l.names)
+	l.cfg.Log.Info("source credentials swapped", "source", l.cfg.Name, "kind", l.cfg.Kind, "secrets", l.names)
 	return nil
 }
 
 func (l *Live[T]) failed(err error) {
 	l.setState(false, err)
-	l.cfg.Log.Warn("source credential swap", "source", l.cfg.Spec.Name, "kind", l.cfg.Kind,
+	l.cfg.Log.Warn("source credential swap", "source", l.cfg.Name, "kind", l.cfg.Kind,
 		"error_class", driver.Class(err), "error", err.Error())
 }
 

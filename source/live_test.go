@@ -12,67 +12,114 @@ import (
 	"github.com/hushmcp/hush/secret"
 	"github.com/hushmcp/hush/secret/driver"
 	"github.com/hushmcp/hush/source"
+	"github.com/hushmcp/hush/source/cred"
 )
 
-// fakeSecrets is a minimal source.Secrets: values in a map, change events
-// sent by set.
-type fakeSecrets struct {
-	mu    sync.Mutex
-	vals  map[string]string
-	subs  map[chan secret.Event]bool
-	unsub int
+// memSecrets is a real secret store over an in-memory, watched provider
+// ("mem://NAME"), counting subscriptions so tests can see Live end them.
+type memSecrets struct {
+	*secret.Store
+	mem *memProvider
+
+	mu         sync.Mutex
+	open, done int
 }
 
-func newFakeSecrets(vals map[string]string) *fakeSecrets {
-	return &fakeSecrets{vals: vals, subs: map[chan secret.Event]bool{}}
-}
-
-func (f *fakeSecrets) Expand(t string) (string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, name := range secret.Refs(t) {
-		v, ok := f.vals[name]
-		if !ok {
-			return "", fmt.Errorf("secret %q is not available", name)
-		}
-		t = strings.ReplaceAll(t, "${secret:"+name+"}", v)
+func newMemSecrets(t *testing.T, vals map[string]string) *memSecrets {
+	t.Helper()
+	mem := &memProvider{vals: vals, changes: map[string]chan struct{}{}}
+	m := secret.NewMux()
+	m.Register("mem", mem)
+	var decls []secret.Decl
+	for name := range vals {
+		decls = append(decls, secret.Decl{Name: name, From: "mem://" + name})
 	}
-	return t, nil
+	st, err := secret.Open(context.Background(), decls, secret.Options{Mux: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return &memSecrets{Store: st, mem: mem}
 }
 
-func (f *fakeSecrets) Subscribe(...string) (<-chan secret.Event, func()) {
+func (f *memSecrets) Subscribe(names ...string) (<-chan secret.Event, func()) {
+	ch, cancel := f.Store.Subscribe(names...)
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	ch := make(chan secret.Event, 4)
-	f.subs[ch] = true
+	f.open++
+	f.mu.Unlock()
 	var once sync.Once
 	return ch, func() {
 		once.Do(func() {
+			cancel()
 			f.mu.Lock()
-			defer f.mu.Unlock()
-			delete(f.subs, ch)
-			close(ch)
-			f.unsub++
+			f.open--
+			f.done++
+			f.mu.Unlock()
 		})
 	}
 }
 
-func (f *fakeSecrets) set(name, v string) {
+func (f *memSecrets) set(name, v string) { f.mem.set(name, v) }
+
+func (f *memSecrets) subscribers() (open, ended int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.vals[name] = v
-	for ch := range f.subs {
-		select {
-		case ch <- secret.Event{Name: name}:
-		default:
-		}
+	return f.open, f.done
+}
+
+// memProvider serves values from a map; its drivers watch for set and
+// record the versions the store releases.
+type memProvider struct {
+	mu       sync.Mutex
+	vals     map[string]string
+	changes  map[string]chan struct{}
+	released []string
+}
+
+func (p *memProvider) OpenSecret(_ context.Context, ref secret.Ref) (driver.Driver, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ch := make(chan struct{}, 1)
+	p.changes[ref.Host] = ch
+	return &memDriver{p: p, name: ref.Host, ch: ch}, nil
+}
+
+func (p *memProvider) set(name, v string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.vals[name] = v
+	select {
+	case p.changes[name] <- struct{}{}:
+	default:
 	}
 }
 
-func (f *fakeSecrets) subscribers() (open, ended int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.subs), f.unsub
+func (p *memProvider) releasedVersions() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.released...)
+}
+
+type memDriver struct {
+	p    *memProvider
+	name string
+	ch   chan struct{}
+}
+
+func (d *memDriver) Fetch(context.Context) (driver.Snapshot, error) {
+	d.p.mu.Lock()
+	defer d.p.mu.Unlock()
+	v := d.p.vals[d.name]
+	return driver.Snapshot{Data: []byte(v), Version: "v-" + v}, nil
+}
+
+func (d *memDriver) Changes() <-chan struct{} { return d.ch }
+func (d *memDriver) Close() error             { return nil }
+
+func (d *memDriver) Release(version string) {
+	d.p.mu.Lock()
+	defer d.p.mu.Unlock()
+	d.p.released = append(d.p.released, version)
 }
 
 // conn is a fake client: the DSN it was built from.
@@ -87,7 +134,8 @@ type connector struct {
 	built []*conn
 }
 
-func (c *connector) connect(_ context.Context, dsn string) (*conn, error) {
+func (c *connector) connect(_ context.Context, creds cred.Expanded) (*conn, error) {
+	dsn := creds.Values[0]
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if strings.Contains(dsn, "bad") {
@@ -110,10 +158,10 @@ func (c *connector) count() int {
 	return len(c.built)
 }
 
-func openLive(t *testing.T, f *fakeSecrets, c *connector) *source.Live[*conn] {
+func openLive(t *testing.T, f *memSecrets, c *connector) *source.Live[*conn] {
 	t.Helper()
 	l, err := source.OpenLive(t.Context(), source.LiveConfig[*conn]{
-		Spec: source.Spec{Name: "main", DSN: "db://app:${secret:PW}@host"}, Kind: "fake",
+		Name: "main", Creds: cred.Set{cred.New("db://app:${secret:PW}@host", cred.DSN)}, Kind: "fake",
 		Secrets: f, Connect: c.connect, Close: c.close,
 	})
 	if err != nil {
@@ -134,7 +182,7 @@ func currentDSN(t *testing.T, l *source.Live[*conn]) string {
 
 func TestLiveSwapsOnChangeOnly(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f, c := newFakeSecrets(map[string]string{"PW": "one"}), &connector{}
+		f, c := newMemSecrets(t, map[string]string{"PW": "one"}), &connector{}
 		l := openLive(t, f, c)
 		defer l.Close()
 		f.set("PW", "one") // spurious: same value
@@ -158,7 +206,7 @@ func TestLiveSwapsOnChangeOnly(t *testing.T) {
 
 func TestLiveDegradedThenRecovers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f, c := newFakeSecrets(map[string]string{"PW": "one"}), &connector{}
+		f, c := newMemSecrets(t, map[string]string{"PW": "one"}), &connector{}
 		l := openLive(t, f, c)
 		defer l.Close()
 		f.set("PW", "bad")
@@ -178,15 +226,15 @@ func TestLiveDegradedThenRecovers(t *testing.T) {
 }
 
 func TestLiveOpenFailureUnsubscribes(t *testing.T) {
-	f, c := newFakeSecrets(map[string]string{"PW": "bad"}), &connector{}
+	f, c := newMemSecrets(t, map[string]string{"PW": "bad"}), &connector{}
 	_, err := source.OpenLive(t.Context(), source.LiveConfig[*conn]{
-		Spec: source.Spec{Name: "main", DSN: "${secret:PW}"}, Secrets: f, Connect: c.connect, Close: c.close,
+		Name: "main", Creds: cred.Set{cred.New("${secret:PW}", cred.DSN)}, Secrets: f, Connect: c.connect, Close: c.close,
 	})
 	if !errors.Is(err, driver.ErrPermission) {
 		t.Fatalf("got %v, want the connect error", err)
 	}
 	_, err = source.OpenLive(t.Context(), source.LiveConfig[*conn]{
-		Spec: source.Spec{Name: "main", DSN: "${secret:NOPE}"}, Secrets: f, Connect: c.connect, Close: c.close,
+		Name: "main", Creds: cred.Set{cred.New("${secret:NOPE}", cred.DSN)}, Secrets: f, Connect: c.connect, Close: c.close,
 	})
 	if !errors.Is(err, driver.ErrNotFound) || !strings.Contains(err.Error(), `"NOPE"`) {
 		t.Fatalf("got %v, want a not-found error naming the secret", err)
@@ -197,7 +245,7 @@ func TestLiveOpenFailureUnsubscribes(t *testing.T) {
 }
 
 func TestLiveClose(t *testing.T) {
-	f, c := newFakeSecrets(map[string]string{"PW": "one"}), &connector{}
+	f, c := newMemSecrets(t, map[string]string{"PW": "one"}), &connector{}
 	l := openLive(t, f, c)
 	l.Close()
 	l.Close()
@@ -210,4 +258,28 @@ func TestLiveClose(t *testing.T) {
 	if open, _ := f.subscribers(); open != 0 {
 		t.Fatal("Close left the subscription open")
 	}
+}
+
+// A client holds the secret versions it was built from until it is closed:
+// the provider hears that the old version is unused only after the swap.
+func TestLiveReleasesVersionAfterDrain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f, c := newMemSecrets(t, map[string]string{"PW": "one"}), &connector{}
+		l := openLive(t, f, c)
+		defer l.Close()
+		lease, err := l.Acquire() // a call in flight on the first client
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.set("PW", "two")
+		synctest.Wait()
+		if got := f.mem.releasedVersions(); len(got) != 0 {
+			t.Fatalf("released %v while a call still used the old client", got)
+		}
+		lease.Release()
+		synctest.Wait()
+		if got := f.mem.releasedVersions(); len(got) != 1 || got[0] != "v-one" {
+			t.Fatalf("released %v, want [v-one]", got)
+		}
+	})
 }

@@ -1,6 +1,7 @@
 // Package source defines what tools need from a data source. Each kind lives
-// in its own package (source/sqlite, source/postgres) and owns its config,
-// its ping and its hot swap when a secret it uses rotates.
+// in its own package and arrives as one Kind value registered where the
+// binary is assembled: it owns its config keys, its ping and its hot swap
+// when a secret it uses rotates (Live). No other package names a kind.
 package source
 
 import (
@@ -57,6 +58,8 @@ type State struct {
 
 // Secrets is what a source needs from the secret store (*secret.Store).
 type Secrets interface {
-	Expand(template string) (string, error)
+	// Pin reads the named secrets once, consistently, and holds those
+	// versions until the Pin is released.
+	Pin(names ...string) (*secret.Pin, error)
 	Subscribe(names ...string) (<-chan secret.Event, func())
 }

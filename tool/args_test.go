@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hushmcp/hush/config"
 )
 
 const canary = "canary-pw-7f3a9c-NOT-REAL"
@@ -15,7 +14,7 @@ func fptr(f float64) *float64 { return &f }
 
 func testParams(t *testing.T) []param {
 	t.Helper()
-	ps, err := compileParams([]config.Param{
+	ps, err := compileParams([]Param{
 		{Name: "name", Type: "string", Required: true, Min: fptr(1), Max: fptr(10)},
 		{Name: "limit", Type: "integer", Default: 10, Min: fptr(1), Max: fptr(100)},
 		{Name: "score", Type: "number", Min: fptr(0), Max: fptr(1)},
@@ -125,23 +124,23 @@ func TestBindArgsSizeLimit(t *testing.T) {
 
 func TestCompileParamsRejectsBadDeclarations(t *testing.T) {
 	cases := []struct {
-		p    config.Param
+		p    Param
 		want string
 	}{
-		{config.Param{Name: "a", Type: "date"}, `unknown type "date"`},
-		{config.Param{Name: "a", Type: "integer", Default: "x"}, "default: value is not of type integer"},
-		{config.Param{Name: "a", Type: "integer", Default: 1.5}, "default: value is not of type integer"},
-		{config.Param{Name: "a", Type: "string", Enum: []any{"x", 2}}, "enum: value is not of type string"},
-		{config.Param{Name: "a", Type: "number", Min: fptr(2), Max: fptr(1)}, "min is greater than max"},
-		{config.Param{Name: "a", Type: "integer", Default: 500, Max: fptr(100)}, "default value must be at most 100"},
+		{Param{Name: "a", Type: "date"}, `unknown type "date"`},
+		{Param{Name: "a", Type: "integer", Default: "x"}, "default: value is not of type integer"},
+		{Param{Name: "a", Type: "integer", Default: 1.5}, "default: value is not of type integer"},
+		{Param{Name: "a", Type: "string", Enum: []any{"x", 2}}, "enum: value is not of type string"},
+		{Param{Name: "a", Type: "number", Min: fptr(2), Max: fptr(1)}, "min is greater than max"},
+		{Param{Name: "a", Type: "integer", Default: 500, Max: fptr(100)}, "default value must be at most 100"},
 	}
 	for _, c := range cases {
-		_, err := compileParams([]config.Param{c.p})
+		_, err := compileParams([]Param{c.p})
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: got %v, want %q", c.p, err, c.want)
 		}
 	}
-	_, err := compileParams([]config.Param{{Name: "a", Type: "string"}, {Name: "a", Type: "string"}})
+	_, err := compileParams([]Param{{Name: "a", Type: "string"}, {Name: "a", Type: "string"}})
 	if err == nil || !strings.Contains(err.Error(), `parameter "a" declared twice`) {
 		t.Errorf("duplicate: got %v", err)
 	}

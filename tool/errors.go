@@ -34,9 +34,9 @@ func IsUser(err error) bool {
 	return errors.As(err, &u)
 }
 
-// errorResult is a tool result reporting err. The result keeps err for
+// ErrorResult is a tool result reporting err. The result keeps err for
 // middleware (CallToolResult.GetError), which decides what the client sees.
-func errorResult(err error) *mcp.CallToolResult {
+func ErrorResult(err error) *mcp.CallToolResult {
 	res := &mcp.CallToolResult{}
 	res.SetError(err)
 	return res

@@ -162,7 +162,7 @@ func HealthCheck(sources map[string]source.Source, store *secret.Store, timeout 
 	}
 	h := func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		if _, err := bindArgs(nil, req.Params.Arguments, DefaultMaxArgBytes); err != nil {
-			return errorResult(err), nil
+			return ErrorResult(err), nil
 		}
 		rep := Probe(ctx, sources, store, timeout)
 		return &mcp.CallToolResult{

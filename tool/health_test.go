@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -115,4 +116,24 @@ func TestHealthCheckRejectsArguments(t *testing.T) {
 	if res := call(t, h, `{}`); res.IsError || !strings.Contains(text(res), "no sources") {
 		t.Errorf("empty: got %q", text(res))
 	}
+}
+
+func call(t *testing.T, h mcp.ToolHandler, args string) *mcp.CallToolResult {
+	t.Helper()
+	req := &mcp.CallToolRequest{Params: &mcp.CallToolParamsRaw{Name: "x", Arguments: json.RawMessage(args)}}
+	res, err := h(context.Background(), req)
+	if err != nil {
+		t.Fatalf("handler returned a protocol error: %v", err)
+	}
+	return res
+}
+
+func text(res *mcp.CallToolResult) string {
+	var b strings.Builder
+	for _, c := range res.Content {
+		if tc, ok := c.(*mcp.TextContent); ok {
+			b.WriteString(tc.Text)
+		}
+	}
+	return b.String()
 }

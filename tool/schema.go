@@ -6,20 +6,36 @@ import (
 	"math"
 
 	"github.com/google/jsonschema-go/jsonschema"
-
-	"github.com/hushmcp/hush/config"
 )
 
 // param is a declared parameter with its default and enum converted to the
 // canonical Go type of its JSON type: string, int64, float64 or bool.
 type param struct {
-	config.Param
+	Param
 	def  any
 	enum []any
 }
 
+// Params are a tool's compiled parameters: they bind a call's arguments
+// and describe them as a JSON Schema.
+type Params struct{ list []param }
+
+// CompileParams checks the declarations and converts their typed values.
+func CompileParams(decls []Param) (Params, error) {
+	ps, err := compileParams(decls)
+	return Params{list: ps}, err
+}
+
+// Bind validates a call's raw arguments (at most limit bytes) and returns
+// their values in declaration order, defaults filled in. Its errors are
+// UserErrors that never repeat a value.
+func (p Params) Bind(raw json.RawMessage, limit int) ([]any, error) { return bindArgs(p.list, raw, limit) }
+
+// Schema is the JSON Schema (2020-12) of the arguments.
+func (p Params) Schema() *jsonschema.Schema { return inputSchema(p.list) }
+
 // compileParams checks the declarations and converts their typed values.
-func compileParams(decls []config.Param) ([]param, error) {
+func compileParams(decls []Param) ([]param, error) {
 	ps := make([]param, 0, len(decls))
 	seen := map[string]bool{}
 	for _, d := range decls {
@@ -39,7 +55,7 @@ func compileParams(decls []config.Param) ([]param, error) {
 	return ps, nil
 }
 
-func compileParam(d config.Param) (param, error) {
+func compileParam(d Param) (param, error) {
 	p := param{Param: d}
 	if _, ok := jsonTypes[d.Type]; !ok {
 		return p, fmt.Errorf("unknown type %q (valid: string, integer, number, boolean)", d.Type)
@@ -161,18 +177,4 @@ func intBound(f *float64, round func(float64) float64) *int {
 	}
 	n := int(round(*f))
 	return &n
-}
-
-// outputSchema describes source.Result, the structured content of a SQL tool.
-func outputSchema() *jsonschema.Schema {
-	return &jsonschema.Schema{
-		Type: "object",
-		Properties: map[string]*jsonschema.Schema{
-			"columns":   {Type: "array", Items: &jsonschema.Schema{Type: "string"}},
-			"rows":      {Type: "array", Items: &jsonschema.Schema{Type: "array"}},
-			"truncated": {Type: "boolean", Description: "more rows existed than max_rows"},
-		},
-		PropertyOrder: []string{"columns", "rows", "truncated"},
-		Required:      []string{"columns", "rows", "truncated"},
-	}
 }

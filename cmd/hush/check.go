@@ -31,7 +31,7 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer) (code i
 	defer outw.Close()
 	defer recoverTo(errw, &code)
 	red, logger := c.red, c.logger
-	cfg, err := loadConfig(c.flags, errw)
+	cfg, err := loadConfig(c.flags, errw, logger)
 	if err != nil {
 		return exitConfig
 	}

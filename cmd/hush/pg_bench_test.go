@@ -150,7 +150,7 @@ func openDirect(b *testing.B, env benchEnv) *pgxpool.Pool {
 func inMemorySession(b *testing.B, env benchEnv) *mcp.ClientSession {
 	b.Helper()
 	ctx := context.Background()
-	cfg, err := config.Load(env.config)
+	cfg, err := config.Load(env.config, boot.Kinds(nil))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -81,8 +81,6 @@ func exitCode(err error) int {
 		return exitFailure
 	}
 	switch be.Stage {
-	case boot.StageConfig:
-		return exitConfig
 	case boot.StageSecrets:
 		return exitSecrets
 	case boot.StageSources:

@@ -20,6 +20,7 @@ type serveFlags struct {
 	logFormat string
 	transport string
 	listen    string
+	memLimit  string
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet, listener bool) {
@@ -29,6 +30,8 @@ func (f *serveFlags) register(fs *flag.FlagSet, listener bool) {
 	if listener {
 		fs.StringVar(&f.transport, "transport", "", "override server.transport: stdio or http")
 		fs.StringVar(&f.listen, "listen", "", "override server.listen (http), e.g. 127.0.0.1:8080")
+		fs.StringVar(&f.memLimit, "memory-limit", "", "soft memory `limit` such as 256MiB, or off; "+
+			"overrides GOMEMLIMIT and server.memory_limit (default 256MiB)")
 	}
 }
 
@@ -83,12 +86,17 @@ func serve(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	}
 	defer c.errw.Close()
 	defer recoverTo(c.errw, &code)
+	if _, _, err := memoryLimit(c.flags.memLimit, false, 0); err != nil {
+		fmt.Fprintf(c.errw, "hush serve: %v (see hush serve --help)\n", err)
+		return exitUsage
+	}
 	red, logger := c.red, c.logger
 	rt, code := start(ctx, c.flags, red, logger, c.errw)
 	if rt == nil || code != exitOK {
 		return code
 	}
 	defer rt.Close()
+	_ = applyMemoryLimit(c.flags.memLimit, rt.Config, logger) // the flag was checked above
 	srv, err := mcpserver.New(rt.Config, mcpserver.Deps{
 		Store: rt.Store, Sources: rt.Sources, Redactor: red, Logger: logger, Stdin: stdin, Stdout: stdout, Version: version(),
 	})
@@ -107,7 +115,7 @@ func serve(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 // start loads the config and runs boot.Start, reporting every problem on w.
 // It returns a Runtime only when start-up succeeded.
 func start(ctx context.Context, f serveFlags, red *redact.Redactor, logger *slog.Logger, w io.Writer) (*boot.Runtime, int) {
-	cfg, err := loadConfig(f, w)
+	cfg, err := loadConfig(f, w, logger)
 	if err != nil {
 		return nil, exitConfig
 	}
@@ -123,8 +131,10 @@ func start(ctx context.Context, f serveFlags, red *redact.Redactor, logger *slog
 	return rt, exitOK
 }
 
-func loadConfig(f serveFlags, w io.Writer) (*config.Config, error) {
-	cfg, err := config.Load(f.config)
+// loadConfig loads the file against the parts the binary ships; logger
+// is what the secret providers log through.
+func loadConfig(f serveFlags, w io.Writer, logger *slog.Logger) (*config.Config, error) {
+	cfg, err := config.Load(f.config, boot.Kinds(logger))
 	if err != nil {
 		reportProblems(w, err)
 		return nil, err

@@ -13,23 +13,20 @@ import (
 	"time"
 
 	"github.com/hushmcp/hush/config"
+	"github.com/hushmcp/hush/internal/assembly"
 	"github.com/hushmcp/hush/redact"
 	"github.com/hushmcp/hush/secret"
-	"github.com/hushmcp/hush/secret/env"
-	"github.com/hushmcp/hush/secret/file"
 	"github.com/hushmcp/hush/source"
-	"github.com/hushmcp/hush/source/postgres"
-	"github.com/hushmcp/hush/source/sqlite"
 )
 
 // Stage names the start-up step an error comes from; the CLI maps it to an
 // exit code.
 type Stage int
 
-// Start-up stages, in order.
+// Start-up stages, in order. Loading the config comes before Start and
+// reports its own errors.
 const (
-	StageConfig Stage = iota + 1
-	StageSecrets
+	StageSecrets Stage = iota + 2
 	StageSources
 )
 
@@ -50,6 +47,7 @@ type Runtime struct {
 	Store    *secret.Store
 	Sources  map[string]source.Source
 
+	mux       *secret.Mux // closed after the store
 	stopWatch context.CancelFunc
 	watchDone chan struct{}
 	closeOnce sync.Once
@@ -63,12 +61,14 @@ type Options struct {
 	PingTimeout   time.Duration    // per-source ping deadline; default 5s
 }
 
-// Mux returns the secret providers Hush ships, registered by scheme.
-func Mux(logger *slog.Logger) *secret.Mux {
-	m := secret.NewMux()
-	m.Register("env", &env.Opener{})
-	m.Register("file", &file.Opener{Logger: logger})
-	return m
+// Kinds returns the parts the binary ships (internal/assembly), for
+// config.Load. A nil logger discards.
+func Kinds(logger *slog.Logger) config.Kinds {
+	return config.Kinds{
+		Sources:   assembly.Sources(),
+		Tools:     assembly.Tools(),
+		Providers: assembly.Providers(logger),
+	}
 }
 
 // Start resolves secrets and opens sources. It always returns a Runtime (so
@@ -79,7 +79,15 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Runtime, err
 		opts.PingTimeout = 5 * time.Second
 	}
 	rt := &Runtime{Config: cfg, Logger: opts.Logger, Redactor: opts.Redactor, Sources: map[string]source.Source{}}
-	store, err := secret.Open(ctx, cfg.Secrets, secret.Options{Mux: Mux(opts.Logger), Logger: opts.Logger, Timeout: opts.SecretTimeout})
+	mux := cfg.Kinds.Providers
+	if mux == nil {
+		return rt, &Error{Stage: StageSecrets, Err: errors.New("no secret providers registered")}
+	}
+	rt.mux = mux
+	if err := mux.Configure(ctx, cfg.Providers); err != nil {
+		return rt, &Error{Stage: StageSecrets, Err: err}
+	}
+	store, err := secret.Open(ctx, cfg.Secrets, secret.Options{Mux: mux, Logger: opts.Logger, Timeout: opts.SecretTimeout})
 	if store == nil {
 		return rt, &Error{Stage: StageSecrets, Err: err}
 	}
@@ -124,7 +132,7 @@ func (rt *Runtime) watchRedactor() {
 func (rt *Runtime) openSources(ctx context.Context, timeout time.Duration) error {
 	var errs []error
 	for _, sc := range rt.Config.Sources {
-		src, err := openSource(ctx, sc, rt.Store, rt.Logger)
+		src, err := rt.openSource(ctx, sc)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: source %q: %w", sc.Pos, sc.Name, err))
 			continue
@@ -140,15 +148,9 @@ func (rt *Runtime) openSources(ctx context.Context, timeout time.Duration) error
 	return errors.Join(errs...)
 }
 
-func openSource(ctx context.Context, sc config.Source, secrets source.Secrets, log *slog.Logger) (source.Source, error) {
-	spec := source.Spec{Name: sc.Name, DSN: sc.DSN, MaxConns: sc.MaxConns, Seed: sc.Seed}
-	switch sc.Kind {
-	case "sqlite":
-		return sqlite.Open(ctx, spec, secrets, log)
-	case "postgres":
-		return postgres.Open(ctx, spec, secrets, log)
-	}
-	return nil, fmt.Errorf("unknown kind %q (valid: sqlite, postgres)", sc.Kind)
+func (rt *Runtime) openSource(ctx context.Context, sc config.Source) (source.Source, error) {
+	env := source.Env{Name: sc.Name, Secrets: rt.Store, Log: rt.Logger}
+	return rt.Config.Kinds.Sources.Open(ctx, sc.Kind, sc.Spec, env)
 }
 
 // Close closes sources, then the store. Idempotent.
@@ -166,6 +168,9 @@ func (rt *Runtime) Close() error {
 		}
 		if rt.Store != nil {
 			errs = append(errs, rt.Store.Close())
+		}
+		if rt.mux != nil {
+			errs = append(errs, rt.mux.Close())
 		}
 	})
 	return errors.Join(errs...)

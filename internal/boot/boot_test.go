@@ -28,7 +28,7 @@ func load(t *testing.T, dir, yaml string) *config.Config {
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(path)
+	cfg, err := config.Load(path, boot.Kinds(nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,21 +52,29 @@ func (s Set) Secrets() []string {
 	return names
 }
 
-// Expand fills every template from p, in order. Errors name the secret and
-// the field, never a value.
-func (s Set) Expand(p *secret.Pin) ([]string, error) {
-	out := make([]string, len(s))
-	for i, t := range s {
-		v, err := t.expand(p)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = v
-	}
-	return out, nil
+// Expanded is a Set filled from one Pin.
+type Expanded struct {
+	Values []string // one per template, in Set order
+	// Secrets are the raw values placed (whole secrets and fields), so a
+	// kind can scrub them from a driver's error text in every escaping.
+	Secrets []string
 }
 
-func (t Template) expand(p *secret.Pin) (string, error) {
+// Expand fills every template from p, in order. Errors name the secret and
+// the field, never a value.
+func (s Set) Expand(p *secret.Pin) (Expanded, error) {
+	var e Expanded
+	for _, t := range s {
+		v, err := t.expand(p, &e.Secrets)
+		if err != nil {
+			return Expanded{}, err
+		}
+		e.Values = append(e.Values, v)
+	}
+	return e, nil
+}
+
+func (t Template) expand(p *secret.Pin, used *[]string) (string, error) {
 	var b []byte
 	last := 0
 	for _, u := range t.uses {
@@ -74,6 +82,7 @@ func (t Template) expand(p *secret.Pin) (string, error) {
 		if err != nil {
 			return "", err
 		}
+		*used = append(*used, v)
 		esc, err := t.esc(t.text, u.Start, u.End)(v)
 		if err != nil {
 			return "", fmt.Errorf("secret %q: %w", u.Name, err)

@@ -37,7 +37,8 @@ func expand(t *testing.T, s *secret.Store, set cred.Set) ([]string, error) {
 		t.Fatalf("pin: %v", err)
 	}
 	defer p.Release()
-	return set.Expand(p)
+	e, err := set.Expand(p)
+	return e.Values, err
 }
 
 // A password full of URL and libpq syntax survives expansion into any part
@@ -99,8 +100,9 @@ func TestFieldsComeFromOneDocument(t *testing.T) {
 	if err := s.Refresh(context.Background(), "DB"); err != nil {
 		t.Fatal(err)
 	}
-	out, err := set.Expand(p) // still the pinned first version
+	e, err := set.Expand(p) // still the pinned first version
 	p.Release()
+	out := e.Values
 	if err != nil {
 		t.Fatal(err)
 	}

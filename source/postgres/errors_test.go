@@ -78,7 +78,7 @@ func TestOpenErrorsNeverHoldCredentials(t *testing.T) {
 		{"timeout", "${secret:DATABASE_URL}",
 			map[string]string{"DATABASE_URL": url(e.role, wrong, srv.Port(), "app")}, "timed out", context.DeadlineExceeded, time.Nanosecond},
 		{"missing secret", "postgres://" + e.role + ":${secret:NOPE}@127.0.0.1/app",
-			map[string]string{"PW": wrong}, `secret "NOPE" is not available`, driver.ErrNotFound, 0},
+			map[string]string{"PW": wrong}, `secret "NOPE" is not declared`, driver.ErrNotFound, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -89,7 +89,7 @@ func TestOpenErrorsNeverHoldCredentials(t *testing.T) {
 				ctx, cancel = context.WithTimeout(ctx, tc.timeout)
 				defer cancel()
 			}
-			s, err := postgres.Open(ctx, source.Spec{Name: "main", DSN: tc.dsn}, store, e.log)
+			s, err := postgres.Open(ctx, postgres.Spec{Name: "main", DSN: tc.dsn}, store, e.log)
 			if err == nil {
 				s.Close()
 				t.Fatal("Open succeeded")
@@ -179,7 +179,7 @@ func TestQueryErrorsScrubEveryForm(t *testing.T) {
 		Path: "/" + appDB, RawQuery: "sslmode=disable"}
 	dsn := u.String()
 	store := storeWith(t, e, map[string]string{"DATABASE_URL": dsn})
-	s, err := postgres.Open(testCtx(t), source.Spec{Name: "main", DSN: "${secret:DATABASE_URL}", MaxConns: 1}, store, e.log)
+	s, err := postgres.Open(testCtx(t), postgres.Spec{Name: "main", DSN: "${secret:DATABASE_URL}", MaxConns: 1}, store, e.log)
 	if err != nil {
 		t.Fatal(e.scrub(err))
 	}

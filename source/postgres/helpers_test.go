@@ -134,7 +134,7 @@ func (e *env) template() string {
 
 func (e *env) open(t testing.TB, maxConns int) *postgres.Source {
 	t.Helper()
-	spec := source.Spec{Name: "main", DSN: e.template(), MaxConns: maxConns}
+	spec := postgres.Spec{Name: "main", DSN: e.template(), MaxConns: maxConns}
 	s, err := postgres.Open(testCtx(t), spec, e.store, e.log)
 	if err != nil {
 		t.Fatal(err)

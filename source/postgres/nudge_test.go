@@ -49,7 +49,7 @@ func TestRejectedLoginAsksStoreAndRetries(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
-	s, err := postgres.Open(testCtx(t), source.Spec{Name: "main", DSN: e.template(), MaxConns: 2}, store, e.log)
+	s, err := postgres.Open(testCtx(t), postgres.Spec{Name: "main", DSN: e.template(), MaxConns: 2}, store, e.log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,6 +40,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hushmcp/hush/source"
+	"github.com/hushmcp/hush/source/cred"
 )
 
 // DefaultMaxConns is the pool size when Spec.MaxConns is 0.
@@ -52,7 +53,7 @@ const (
 
 // Source is an open PostgreSQL source. Safe for concurrent use.
 type Source struct {
-	spec    source.Spec
+	spec    Spec
 	secrets source.Secrets
 	live    *source.Live[*pool]
 	nudging sync.Mutex // one store refresh at a time
@@ -73,20 +74,24 @@ func closePool(p *pool) { p.Close() }
 // following the DSN's secrets. It blocks until the pool is ready or ctx
 // ends. Errors name the source and never hold the DSN or a credential. A nil
 // log discards. The caller must Close the source.
-func Open(ctx context.Context, spec source.Spec, secrets source.Secrets, log *slog.Logger) (*Source, error) {
+func Open(ctx context.Context, spec Spec, secrets source.Secrets, log *slog.Logger) (*Source, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Source{spec: spec, secrets: secrets}
 	live, err := source.OpenLive(ctx, source.LiveConfig[*pool]{
-		Spec: spec, Kind: "postgres", Secrets: secrets, Log: log,
-		Connect: s.connect, Close: closePool,
+		Name: spec.Name, Kind: KindName, Secrets: secrets, Log: log,
+		Creds: cred.Set{cred.New(spec.DSN, cred.DSN)},
+		Connect: func(ctx context.Context, c cred.Expanded) (*pool, error) {
+			return s.connect(ctx, c.Values[0])
+		},
+		Close: closePool,
 	})
 	if err != nil {
 		return nil, err
 	}
 	s.live = live
-	log.Info("source opened", "source", spec.Name, "kind", "postgres", "max_conns", s.maxConns())
+	log.Info("source opened", "source", spec.Name, "kind", KindName, "max_conns", s.maxConns())
 	return s, nil
 }
 

@@ -170,7 +170,7 @@ func TestSwapDrainsInFlightCalls(t *testing.T) {
 
 func TestCloseWaitsForInFlightCalls(t *testing.T) {
 	e := newEnv(t)
-	s, err := postgres.Open(testCtx(t), source.Spec{Name: "main", DSN: e.template(), MaxConns: 1}, e.store, e.log)
+	s, err := postgres.Open(testCtx(t), postgres.Spec{Name: "main", DSN: e.template(), MaxConns: 1}, e.store, e.log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,7 @@ func openConformance(t *testing.T, table string) source.SQL {
 		t.Fatal(err)
 	}
 	log := newLog(t)
-	s, err := sqlite.Open(testCtx(t), source.Spec{Name: "conformance", DSN: path}, envStore(t, log, nil), log)
+	s, err := sqlite.Open(testCtx(t), sqlite.Spec{Name: "conformance", DSN: path}, envStore(t, log, nil), log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -99,7 +99,7 @@ func openFile(t testing.TB, names ...string) (*sqlite.Source, string) {
 	path := filepath.Join(t.TempDir(), "app.db")
 	createDB(t, path, names...)
 	log := newLog(t)
-	s, err := sqlite.Open(testCtx(t), source.Spec{Name: "local", DSN: path}, envStore(t, log, nil), log)
+	s, err := sqlite.Open(testCtx(t), sqlite.Spec{Name: "local", DSN: path}, envStore(t, log, nil), log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ func TestSecretChangeSwapsDatabase(t *testing.T) {
 	createDB(t, b, "b")
 	log := newLog(t)
 	store, mount := mountStore(t, log, a)
-	s, err := sqlite.Open(testCtx(t), source.Spec{Name: "local", DSN: "${secret:DB_PATH}"}, store, log)
+	s, err := sqlite.Open(testCtx(t), sqlite.Spec{Name: "local", DSN: "${secret:DB_PATH}"}, store, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestFailedSwapKeepsServing(t *testing.T) {
 	createDB(t, a, "a")
 	log := newLog(t)
 	store, mount := mountStore(t, log, a)
-	s, err := sqlite.Open(testCtx(t), source.Spec{Name: "local", DSN: "${secret:DB_PATH}"}, store, log)
+	s, err := sqlite.Open(testCtx(t), sqlite.Spec{Name: "local", DSN: "${secret:DB_PATH}"}, store, log)
 	if err != nil {
 		t.Fatal(err)
 	}

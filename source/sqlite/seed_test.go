@@ -29,7 +29,7 @@ func TestSeedCreatesMissingDatabaseOnce(t *testing.T) {
 	log := newLog(t)
 	store := envStore(t, log, nil)
 	path := filepath.Join(t.TempDir(), "data", "shop.db") // data/ does not exist yet
-	spec := source.Spec{Name: "local", DSN: path, Seed: writeSeed(t, seedScript)}
+	spec := sqlite.Spec{Name: "local", DSN: path, Seed: writeSeed(t, seedScript)}
 
 	s, err := sqlite.Open(testCtx(t), spec, store, log)
 	if err != nil {
@@ -54,7 +54,7 @@ func TestFailedSeedLeavesNothing(t *testing.T) {
 	store := envStore(t, log, nil)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "shop.db")
-	spec := source.Spec{Name: "local", DSN: path, Seed: writeSeed(t, seedScript+"INSERT INTO nope VALUES (1);\n")}
+	spec := sqlite.Spec{Name: "local", DSN: path, Seed: writeSeed(t, seedScript+"INSERT INTO nope VALUES (1);\n")}
 	_, err := sqlite.Open(testCtx(t), spec, store, log)
 	if err == nil || !strings.Contains(err.Error(), `seed source "local"`) || !strings.Contains(err.Error(), "no such table: nope") {
 		t.Fatalf("got %v, want the seed script's error", err)

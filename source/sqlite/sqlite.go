@@ -24,6 +24,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/hushmcp/hush/source"
+	"github.com/hushmcp/hush/source/cred"
 )
 
 // DefaultMaxConns is the read-only pool's size when Spec.MaxConns is 0.
@@ -36,9 +37,8 @@ const busyTimeoutMS = 5000
 
 // Source is an open SQLite source. Safe for concurrent use.
 type Source struct {
-	spec    source.Spec
-	secrets source.Secrets
-	live    *source.Live[*dbs]
+	spec Spec
+	live *source.Live[*dbs]
 }
 
 var _ source.SQL = (*Source)(nil)
@@ -57,20 +57,21 @@ func closeDBs(d *dbs) {
 // Open expands spec.DSN, opens and pings both pools, and follows the DSN's
 // secrets. It blocks until ready or ctx ends. A nil log discards. The
 // caller must Close the source.
-func Open(ctx context.Context, spec source.Spec, secrets source.Secrets, log *slog.Logger) (*Source, error) {
+func Open(ctx context.Context, spec Spec, secrets source.Secrets, log *slog.Logger) (*Source, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Source{spec: spec, secrets: secrets}
+	s := &Source{spec: spec}
 	live, err := source.OpenLive(ctx, source.LiveConfig[*dbs]{
-		Spec: spec, Kind: "sqlite", Secrets: secrets, Log: log,
+		Name: spec.Name, Kind: KindName, Secrets: secrets, Log: log,
+		Creds:   cred.Set{cred.New(spec.DSN, cred.DSN)},
 		Connect: s.connect, Close: closeDBs,
 	})
 	if err != nil {
 		return nil, err
 	}
 	s.live = live
-	log.Info("source opened", "source", spec.Name, "kind", "sqlite", "max_conns", s.maxConns())
+	log.Info("source opened", "source", spec.Name, "kind", KindName, "max_conns", s.maxConns())
 	return s, nil
 }
 
@@ -81,9 +82,10 @@ func (s *Source) maxConns() int {
 	return DefaultMaxConns
 }
 
-// connect opens both pools on dsn and pings them; on error nothing is left
-// open.
-func (s *Source) connect(ctx context.Context, dsn string) (*dbs, error) {
+// connect opens both pools on the expanded DSN and pings them; on error
+// nothing is left open.
+func (s *Source) connect(ctx context.Context, creds cred.Expanded) (*dbs, error) {
+	dsn := creds.Values[0]
 	rwURI, roURI, err := uris(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open source %q: %w", s.spec.Name, err)
@@ -91,7 +93,7 @@ func (s *Source) connect(ctx context.Context, dsn string) (*dbs, error) {
 	if err := s.seedIfMissing(ctx, dsn); err != nil {
 		return nil, err
 	}
-	d := &dbs{secrets: s.secretValues()}
+	d := &dbs{secrets: creds.Secrets}
 	d.rw, _ = sql.Open("sqlite", rwURI) // only fails for an unknown driver name
 	d.ro, _ = sql.Open("sqlite", roURI)
 	d.rw.SetMaxOpenConns(1)
@@ -104,17 +106,6 @@ func (s *Source) connect(ctx context.Context, dsn string) (*dbs, error) {
 		}
 	}
 	return d, nil
-}
-
-// secretValues reads the current value of each secret the DSN names.
-func (s *Source) secretValues() []string {
-	var vals []string
-	for _, name := range s.spec.Secrets() {
-		if v, err := s.secrets.Expand("${secret:" + name + "}"); err == nil {
-			vals = append(vals, v)
-		}
-	}
-	return vals
 }
 
 // State reports the source's health without touching the file.

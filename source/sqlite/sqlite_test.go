@@ -124,7 +124,7 @@ func TestOpenRefusesMissingFileAndMemory(t *testing.T) {
 	log := newLog(t)
 	store := envStore(t, log, nil)
 	missing := filepath.Join(t.TempDir(), "typo.db")
-	_, err := sqlite.Open(testCtx(t), source.Spec{Name: "local", DSN: missing}, store, log)
+	_, err := sqlite.Open(testCtx(t), sqlite.Spec{Name: "local", DSN: missing}, store, log)
 	if !errors.Is(err, driver.ErrNotFound) || !strings.Contains(err.Error(), `open source "local"`) {
 		t.Fatalf("missing file: got %v, want a not-found error naming the source", err)
 	}
@@ -132,7 +132,7 @@ func TestOpenRefusesMissingFileAndMemory(t *testing.T) {
 		t.Fatal("Open created the missing database file")
 	}
 	for _, dsn := range []string{":memory:", "file::memory:", "file:x.db?mode=memory", ""} {
-		if _, err := sqlite.Open(testCtx(t), source.Spec{Name: "local", DSN: dsn}, store, log); err == nil {
+		if _, err := sqlite.Open(testCtx(t), sqlite.Spec{Name: "local", DSN: dsn}, store, log); err == nil {
 			t.Fatalf("DSN %q: Open succeeded, want an error", dsn)
 		}
 	}
@@ -154,7 +154,7 @@ func TestOddPathsAndURIs(t *testing.T) {
 		"file:" + plain + "?cache=private":    "uri",
 		"file:" + plain + "?_txlock=deferred": "uri",
 	} {
-		s, err := sqlite.Open(testCtx(t), source.Spec{Name: "local", DSN: dsn}, store, log)
+		s, err := sqlite.Open(testCtx(t), sqlite.Spec{Name: "local", DSN: dsn}, store, log)
 		if err != nil {
 			t.Fatalf("open %q: %v", dsn, err)
 		}
@@ -172,7 +172,7 @@ func TestErrorsNeverHoldSecretValues(t *testing.T) {
 	createDB(t, filepath.Join(dir, name))
 	log := newLog(t)
 	store := envStore(t, log, map[string]string{"DB_NAME": name})
-	s, err := sqlite.Open(testCtx(t), source.Spec{Name: "local", DSN: dir + "/${secret:DB_NAME}"}, store, log)
+	s, err := sqlite.Open(testCtx(t), sqlite.Spec{Name: "local", DSN: dir + "/${secret:DB_NAME}"}, store, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,7 @@
-package config
+// Package sqlparam counts the positional parameters of a SQL statement, so
+// config can check a tool's statement against its declared parameters
+// before anything runs. Each SQL source kind supplies its dialect's Rules.
+package sqlparam
 
 import (
 	"fmt"
@@ -10,13 +13,24 @@ import (
 // is lower but a statement that large is a mistake either way.
 const maxPlaceholder = 65535
 
-// placeholders returns how many positional parameters stmt binds in dialect
-// ("postgres": $1..$N; "sqlite": ? or ?N/$N). It skips string literals,
-// quoted identifiers, comments and PostgreSQL dollar-quoted strings, so a
-// '?' or '$1' inside them does not count. Numbered placeholders must run
-// from 1 without gaps, and SQLite statements must not mix ? with numbers.
-func placeholders(stmt, dialect string) (int, error) {
-	sc := sqlScan{s: stmt, pg: dialect == "postgres", nums: map[int]bool{}}
+// Rules are a dialect's lexical rules that decide what is a placeholder.
+// Every dialect has '...' strings, "..." identifiers, -- and /* */
+// comments and $N placeholders.
+type Rules struct {
+	Question       bool // ? and ?N placeholders
+	Backticks      bool // `...` identifiers
+	Brackets       bool // [...] identifiers
+	EscapeStrings  bool // E'...' strings, where a backslash escapes
+	DollarQuotes   bool // $tag$...$tag$ strings
+	NestedComments bool // /* /* */ */ nests
+}
+
+// Count returns how many positional parameters stmt binds under r. It skips
+// string literals, quoted identifiers and comments, so a '?' or '$1' inside
+// them does not count. Numbered placeholders must run from 1 without gaps,
+// and a statement must not mix ? with numbers.
+func Count(stmt string, r Rules) (int, error) {
+	sc := sqlScan{s: stmt, r: r, nums: map[int]bool{}}
 	for sc.i < len(sc.s) {
 		if err := sc.step(); err != nil {
 			return 0, err
@@ -28,7 +42,7 @@ func placeholders(stmt, dialect string) (int, error) {
 type sqlScan struct {
 	s    string
 	i    int
-	pg   bool
+	r    Rules
 	bare int          // sqlite: plain ? placeholders
 	nums map[int]bool // numbered placeholders seen
 }
@@ -37,12 +51,12 @@ func (sc *sqlScan) step() error {
 	c, next := sc.s[sc.i], sc.peek(1)
 	switch {
 	case c == '\'':
-		sc.quoted('\'', sc.pg && sc.escapeString())
+		sc.quoted('\'', sc.r.EscapeStrings && sc.escapeString())
 	case c == '"':
 		sc.quoted('"', false)
-	case !sc.pg && c == '`':
+	case sc.r.Backticks && c == '`':
 		sc.quoted('`', false)
-	case !sc.pg && c == '[':
+	case sc.r.Brackets && c == '[':
 		sc.skipPast("]")
 	case c == '-' && next == '-':
 		sc.skipPast("\n")
@@ -50,7 +64,7 @@ func (sc *sqlScan) step() error {
 		sc.blockComment()
 	case c == '$' && !sc.identBefore():
 		return sc.dollar()
-	case !sc.pg && c == '?':
+	case sc.r.Question && c == '?':
 		return sc.question()
 	default:
 		sc.i++
@@ -109,7 +123,7 @@ func (sc *sqlScan) blockComment() {
 	depth := 0
 	for sc.i < len(sc.s) {
 		switch {
-		case sc.s[sc.i] == '/' && sc.peek(1) == '*' && (depth == 0 || sc.pg):
+		case sc.s[sc.i] == '/' && sc.peek(1) == '*' && (depth == 0 || sc.r.NestedComments):
 			depth++
 			sc.i += 2
 		case sc.s[sc.i] == '*' && sc.peek(1) == '/':
@@ -130,7 +144,7 @@ func (sc *sqlScan) dollar() error {
 	if d := sc.peek(1); d >= '0' && d <= '9' {
 		return sc.number("$")
 	}
-	if sc.pg {
+	if sc.r.DollarQuotes {
 		if tag, ok := sc.dollarTag(); ok {
 			body := sc.i + len(tag)
 			sc.i = len(sc.s)

@@ -1,6 +1,11 @@
-package config
+package sqlparam
 
 import "testing"
+
+var dialects = map[string]Rules{
+	"postgres": {EscapeStrings: true, DollarQuotes: true, NestedComments: true},
+	"sqlite":   {Question: true, Backticks: true, Brackets: true},
+}
 
 func TestPlaceholders(t *testing.T) {
 	cases := []struct {
@@ -34,7 +39,7 @@ func TestPlaceholders(t *testing.T) {
 		{"sqlite", "SELECT ?3", 0, "uses placeholder 3 but not 1 (numbering must have no gaps)"},
 	}
 	for _, c := range cases {
-		n, err := placeholders(c.stmt, c.dialect)
+		n, err := Count(c.stmt, dialects[c.dialect])
 		switch {
 		case c.err != "" && (err == nil || err.Error() != c.err):
 			t.Errorf("%s %q: error %v, want %q", c.dialect, c.stmt, err, c.err)

@@ -1,4 +1,4 @@
-package tool
+package sqltool
 
 import (
 	"context"
@@ -13,8 +13,8 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/hushmcp/hush/config"
 	"github.com/hushmcp/hush/source"
+	"github.com/hushmcp/hush/tool"
 )
 
 // recorder is a source.SQL that records the queries it receives. It stands
@@ -48,17 +48,30 @@ func (r *recorder) calls() []source.Query {
 	return append([]source.Query(nil), r.queries...)
 }
 
-func findCustomer() config.Tool {
-	return config.Tool{
+const findStatement = "SELECT id, name FROM customers WHERE email = ? AND plan = ?"
+
+func findCustomer() tool.Spec {
+	return tool.Spec{
 		Name: "find_customer", Kind: "sql", Source: "main", Description: "Look up a customer.",
-		Statement: "SELECT id, name FROM customers WHERE email = ? AND plan = ?",
-		Parameters: []config.Param{
+		Params: []tool.Param{
 			{Name: "email", Type: "string", Description: "Customer e-mail", Required: true, Max: fptr(254)},
 			{Name: "plan", Type: "string", Default: "free", Enum: []any{"free", "pro"}},
 		},
-		ReadOnly: true, MaxRows: 5, Timeout: time.Second,
+		Timeout: time.Second,
+		Config:  Config{Statement: findStatement, ReadOnly: true, MaxRows: 5},
 	}
 }
+
+func fptr(f float64) *float64 { return &f }
+
+// SQL builds s over src, as the server does.
+func SQL(s tool.Spec, src source.Source, opts tool.Options) (*mcp.Tool, mcp.ToolHandler, error) {
+	return Build(s, src, opts)
+}
+
+type Options = tool.Options
+
+var IsUser = tool.IsUser
 
 func call(t *testing.T, h mcp.ToolHandler, args string) *mcp.CallToolResult {
 	t.Helper()
@@ -111,7 +124,7 @@ func TestSQLToolBindsPositionally(t *testing.T) {
 	if res.IsError {
 		t.Fatalf("unexpected tool error: %s", text(res))
 	}
-	want := source.Query{SQL: findCustomer().Statement, Args: []any{inject, "free"}, ReadOnly: true, MaxRows: 5}
+	want := source.Query{SQL: findStatement, Args: []any{inject, "free"}, ReadOnly: true, MaxRows: 5}
 	if got := rec.calls(); len(got) != 1 || !reflect.DeepEqual(got[0], want) {
 		t.Fatalf("queries = %#v, want %#v", got, want)
 	}
@@ -159,7 +172,7 @@ func TestSQLToolTimeout(t *testing.T) {
 
 func TestSQLToolDefaultsAndEmptyResult(t *testing.T) {
 	tl := findCustomer()
-	tl.MaxRows = 0
+	tl.Config = Config{Statement: findStatement, ReadOnly: true}
 	rec := &recorder{result: &source.Result{}}
 	_, h, _ := SQL(tl, rec, Options{})
 	res := call(t, h, `{"email":"a"}`)
@@ -174,12 +187,12 @@ func TestSQLToolDefaultsAndEmptyResult(t *testing.T) {
 
 func TestSQLRejectsBadTools(t *testing.T) {
 	bad := findCustomer()
-	bad.Kind = "redis"
+	bad.Config = Config{}
 	if _, _, err := SQL(bad, &recorder{}, Options{}); err == nil {
-		t.Error("kind redis accepted")
+		t.Error("a tool without a statement was accepted")
 	}
 	bad = findCustomer()
-	bad.Parameters = append(bad.Parameters, config.Param{Name: "n", Type: "float"})
+	bad.Params = append(bad.Params, tool.Param{Name: "n", Type: "float"})
 	if _, _, err := SQL(bad, &recorder{}, Options{}); err == nil || !strings.Contains(err.Error(), `parameter "n"`) {
 		t.Errorf("bad parameter: %v", err)
 	}

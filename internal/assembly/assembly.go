@@ -1,0 +1,46 @@
+// Package assembly is where the binary's parts are registered: every
+// secret provider, source kind and tool kind Hush ships is named here and
+// nowhere else. Adding a part means one package of its own plus one line
+// in this file.
+package assembly
+
+import (
+	"log/slog"
+
+	"github.com/hushmcp/hush/secret"
+	"github.com/hushmcp/hush/secret/env"
+	"github.com/hushmcp/hush/secret/file"
+	"github.com/hushmcp/hush/source"
+	"github.com/hushmcp/hush/source/postgres"
+	"github.com/hushmcp/hush/source/sqlite"
+	"github.com/hushmcp/hush/tool"
+	"github.com/hushmcp/hush/tool/sqltool"
+)
+
+// Providers returns the secret providers, registered by scheme. A nil
+// logger discards.
+func Providers(logger *slog.Logger) *secret.Mux {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	m := secret.NewMux()
+	m.Register("env", &env.Opener{})
+	m.Register("file", &file.Opener{Logger: logger})
+	return m
+}
+
+// Sources returns the source kinds.
+func Sources() *source.Registry {
+	return source.NewRegistry(
+		sqlite.Kind,
+		postgres.Kind,
+	)
+}
+
+// Tools returns the tool kinds; the first is the default for a tool that
+// names no kind.
+func Tools() *tool.Registry {
+	return tool.NewRegistry(
+		sqltool.Kind,
+	)
+}
