@@ -5,7 +5,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
 )
@@ -18,7 +20,16 @@ func (s *Server) guardHTTP(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, status := readBody(w, r, s.cfg.MaxBodyBytes)
 		if status != 0 {
+			// Close rather than wait for the rest of a body we do not want.
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+			w.Header().Set("Connection", "close")
 			writeFixedPlain(w, status, fixedPlainText(status, nil))
+			return
+		}
+		// The body is in: lift the deadline bodyDeadline set (see there).
+		_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
+		if rej := inexactID(body); rej != nil {
+			writeRejection(w, rej)
 			return
 		}
 		if body != nil {
@@ -47,6 +58,8 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, int)
 	switch {
 	case errors.As(err, &tooLarge):
 		return nil, http.StatusRequestEntityTooLarge
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, http.StatusRequestTimeout
 	case err != nil:
 		return nil, http.StatusBadRequest
 	}
@@ -135,3 +148,11 @@ func (c *challengeWriter) Flush() { flush(c.ResponseWriter) }
 
 // Unwrap gives http.ResponseController the underlying writer.
 func (c *challengeWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
+
+// writeRejection answers an HTTP request with rej as a JSON-RPC error.
+func writeRejection(w http.ResponseWriter, rej *rejection) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Del("Content-Length")
+	w.WriteHeader(http.StatusBadRequest)
+	_, _ = w.Write(rej.reply())
+}

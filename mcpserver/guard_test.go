@@ -129,7 +129,7 @@ func TestGuardSanitisesEventsAtTheirBoundaries(t *testing.T) {
 		flushedMid = rec.Flushed && strings.Contains(rec.Body.String(), "invalid request")
 		_, _ = w.Write([]byte(events[cut:]))
 	})
-	want := "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":0,\"message\":\"invalid request\"}}\n\n" +
+	want := "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32600,\"message\":\"invalid request\"}}\n\n" +
 		"event: message\ndata: " + strings.Replace(ok, canaryDB, "[REDACTED]", 1) + "\n\n: ok\n\n"
 	if got := rec.Body.String(); got != want {
 		t.Errorf("got:\n%s\nwant:\n%s", scrubbed(got), want)

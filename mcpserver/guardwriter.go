@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+
+	"github.com/hushmcp/hush/redact"
 )
 
 // writeMode is how guardWriter treats a response, chosen when its status
@@ -130,7 +132,7 @@ func (g *guardWriter) Write(p []byte) (int, error) {
 // writeEvents sends every complete event in buf+p and keeps the rest.
 func (g *guardWriter) writeEvents(p []byte) error {
 	if len(g.buf) == 0 && bytes.HasSuffix(p, eventEnd) {
-		return g.send(sanitiseEvents(p, g.src))
+		return g.sendEvents(p)
 	}
 	g.buf = append(g.buf, p...)
 	end := bytes.LastIndex(g.buf, eventEnd)
@@ -138,17 +140,26 @@ func (g *guardWriter) writeEvents(p []byte) error {
 		return nil
 	}
 	events := g.buf[:end+len(eventEnd)]
-	err := g.send(sanitiseEvents(events, g.src))
+	err := g.sendEvents(events)
 	g.buf = append(g.buf[:0], g.buf[len(events):]...)
 	return err
 }
 
+// sendEvents sanitises and redacts SSE events and writes them out.
+func (g *guardWriter) sendEvents(b []byte) error {
+	return g.write(redactEvents(g.src.red, sanitiseEvents(b, g.src)))
+}
+
 // send redacts b and writes it to the client.
 func (g *guardWriter) send(b []byte) error {
+	return g.write(g.src.red.Redact(b))
+}
+
+func (g *guardWriter) write(b []byte) error {
 	if len(b) == 0 {
 		return nil
 	}
-	_, err := g.w.Write(g.src.red.Redact(b))
+	_, err := g.w.Write(b)
 	return err
 }
 
@@ -193,7 +204,7 @@ func (g *guardWriter) finish() {
 	case modeJSON:
 		g.finishJSON()
 	case modeSSE:
-		_ = g.send(sanitiseEvents(g.buf, g.src))
+		_ = g.sendEvents(g.buf)
 	case modeOther:
 		_ = g.send(g.buf)
 	}
@@ -208,7 +219,7 @@ func (g *guardWriter) finishJSON() {
 		return
 	}
 	g.writeHeader()
-	_ = g.send(sanitiseMessage(g.buf, g.src))
+	_ = g.write(outgoing(g.src.red, sanitiseMessage(g.buf, g.src)))
 }
 
 func (g *guardWriter) writePlain() {
@@ -240,6 +251,26 @@ func sanitiseEvents(b []byte, src *echoSource) []byte {
 	}
 	if !changed {
 		return b
+	}
+	return out
+}
+
+// redactEvents redacts SSE events. Each data line is one JSON-RPC message
+// and goes through outgoing (ids kept, error codes fixed); other lines are
+// redacted as text.
+func redactEvents(r *redact.Redactor, b []byte) []byte {
+	if bytes.Equal(r.Redact(b), b) && !bytes.Contains(b, zeroCode) {
+		return b
+	}
+	var out []byte
+	for line := range bytes.Lines(b) {
+		payload, ok := bytes.CutPrefix(line, dataLine)
+		if !ok {
+			out = append(out, r.Redact(line)...)
+			continue
+		}
+		msg := bytes.TrimSpace(payload)
+		out = append(append(append(out, "data: "...), outgoing(r, msg)...), '\n')
 	}
 	return out
 }

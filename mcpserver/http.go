@@ -5,14 +5,10 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"github.com/hushmcp/hush/redact"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
@@ -40,38 +36,18 @@ func (s *Server) Run(ctx context.Context) error {
 	return fmt.Errorf("unknown transport %q (valid: stdio, http)", s.cfg.Transport)
 }
 
-// runStdio speaks the protocol on stdin/stdout; logs never go to stdout.
-func (s *Server) runStdio(ctx context.Context) error {
-	in, out := s.deps.Stdin, s.deps.Stdout
-	if in == nil {
-		in = os.Stdin
-	}
-	if out == nil {
-		out = os.Stdout
-	}
-	// Every protocol line passes the redactor too: SDK errors raised before
-	// the middleware (bad params, unknown methods) quote the request. The
-	// writer emits whole lines, so messages are never held back.
-	w := redact.NewWriter(out, s.deps.Redactor)
-	defer w.Close()
-	t := &mcp.IOTransport{Reader: io.NopCloser(in), Writer: w}
-	s.log.Info("serving", "transport", "stdio")
-	err := s.mcp.Run(ctx, t)
-	if ctx.Err() != nil || errors.Is(err, io.EOF) || errors.Is(err, mcp.ErrConnectionClosed) {
-		return nil
-	}
-	return err
-}
-
 // Serve serves HTTP on ln until ctx is cancelled, then shuts down
 // gracefully within ShutdownGrace. It closes ln.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	l := limitsOf(s.cfg)
 	srv := &http.Server{
 		Handler:           s.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: l.readTimeout,
 		IdleTimeout:       2 * time.Minute,
+		ConnContext:       markOverflow,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	ln = newCapListener(ln, capConnections(l.maxConns))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	s.log.Info("serving", "transport", "http", "addr", ln.Addr().String(), "path", s.cfg.Path)
@@ -94,19 +70,21 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // Handler returns the HTTP handler: the MCP endpoint on the configured path
 // (behind bearer auth when configured), GET /healthz and GET /readyz. The
 // MCP endpoint's answers pass guardHTTP: redacted, and never quoting the
-// request.
+// request. The MCP endpoint's request and session caps do not apply to the
+// health endpoints, so a saturated server still answers them.
 func (s *Server) Handler() http.Handler {
-	h := s.guardHTTP(s.streamable())
+	l := limitsOf(s.cfg)
+	h := s.newAdmission(l).wrap(s.guardHTTP(s.streamable()))
 	if s.cfg.AuthToken != "" {
 		h = s.requireToken(h)
 	}
 	mux := http.NewServeMux()
-	mux.Handle(s.cfg.Path, h)
+	mux.Handle(s.cfg.Path, s.bodyDeadline(l.readTimeout, h))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
-	return mux
+	return s.reserveGate(mux)
 }
 
 // streamable is the go-sdk's streamable HTTP handler, unguarded.
@@ -115,6 +93,7 @@ func (s *Server) streamable() http.Handler {
 		&mcp.StreamableHTTPOptions{
 			Stateless:           s.cfg.Stateless,
 			MaxRequestBodyBytes: s.cfg.MaxBodyBytes,
+			SessionTimeout:      limitsOf(s.cfg).sessionTimeout,
 			Logger:              s.log,
 		})
 }

@@ -185,3 +185,77 @@ func marshal(v any) ([]byte, error) {
 	}
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
+
+// redactMessage redacts one JSON-RPC message or batch except its ids. An
+// id is the client's own bytes, sent back so that it can match the answer:
+// redacting it would break the match, and would tell the client that its id
+// equals a secret. Anything that is not a JSON object or array is redacted
+// whole.
+func redactMessage(r *redact.Redactor, msg []byte) []byte {
+	out := r.Redact(msg)
+	if bytes.Equal(out, msg) {
+		return msg
+	}
+	var kept []byte
+	switch t := bytes.TrimSpace(msg); {
+	case len(t) > 0 && t[0] == '{':
+		kept = redactObject(r, t)
+	case len(t) > 0 && t[0] == '[':
+		kept = redactBatch(r, t)
+	}
+	if kept == nil {
+		return out
+	}
+	return kept
+}
+
+func redactBatch(r *redact.Redactor, b []byte) []byte {
+	var batch []json.RawMessage
+	if json.Unmarshal(b, &batch) != nil {
+		return nil
+	}
+	out := []byte{'['}
+	for i, m := range batch {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, redactMessage(r, m)...)
+	}
+	return append(out, ']')
+}
+
+// redactObject redacts every member of JSON object b but "id", keeping the
+// members' order. It returns nil when b is not a JSON object.
+func redactObject(r *redact.Redactor, b []byte) []byte {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil
+	}
+	out := []byte{'{'}
+	for dec.More() {
+		t, err := dec.Token()
+		key, ok := t.(string)
+		var v json.RawMessage
+		if err != nil || !ok || dec.Decode(&v) != nil {
+			return nil
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		k, _ := marshal(r.RedactString(key))
+		out = append(append(out, k...), ':')
+		if key != "id" {
+			v = redactValue(r, v)
+		}
+		out = append(out, v...)
+	}
+	return append(out, '}')
+}
+
+// redactValue redacts one JSON value, keeping it valid JSON.
+func redactValue(r *redact.Redactor, v json.RawMessage) json.RawMessage {
+	if red := r.Redact(v); json.Valid(red) {
+		return red
+	}
+	return redactJSON(r, v)
+}

@@ -1,0 +1,136 @@
+package mcpserver
+
+import (
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/hushmcp/hush/config"
+)
+
+// Resource limit defaults, applied when the config leaves a limit at zero.
+// Measured on the reference machine, one idle session costs about 40 KB and
+// one open connection about 20 KB; the defaults keep both well inside the
+// default memory limit.
+const (
+	DefaultSessionTimeout = 10 * time.Minute
+	DefaultMaxSessions    = 1000
+	DefaultMaxRequests    = 64
+	DefaultMaxConnections = 2048
+	DefaultReadTimeout    = 10 * time.Second
+
+	// retryAfter is the Retry-After value, in seconds, of a 503 sent when
+	// a limit is reached.
+	retryAfter = 1
+)
+
+// limits are the HTTP resource limits with defaults applied.
+type limits struct {
+	sessionTimeout time.Duration
+	readTimeout    time.Duration
+	maxSessions    int
+	maxRequests    int
+	maxConns       int
+}
+
+func limitsOf(c config.Server) limits {
+	l := limits{c.SessionTimeout, c.ReadTimeout, c.MaxSessions, c.MaxRequests, c.MaxConnections}
+	l.sessionTimeout = orDefault(l.sessionTimeout, DefaultSessionTimeout)
+	l.readTimeout = orDefault(l.readTimeout, DefaultReadTimeout)
+	l.maxSessions = orDefault(l.maxSessions, DefaultMaxSessions)
+	l.maxRequests = orDefault(l.maxRequests, DefaultMaxRequests)
+	l.maxConns = orDefault(l.maxConns, DefaultMaxConnections)
+	return l
+}
+
+func orDefault[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+// admission refuses MCP requests beyond the concurrent request cap, and new
+// sessions beyond the session cap, with 503 and Retry-After. A refused
+// request costs no body read and no SDK work.
+type admission struct {
+	s        *Server
+	slots    chan struct{}
+	pending  atomic.Int64 // sessions being created, not yet counted by the SDK
+	sessions int          // cap; 0: no cap (stateless mode has no sessions)
+}
+
+func (s *Server) newAdmission(l limits) *admission {
+	a := &admission{s: s, slots: make(chan struct{}, l.maxRequests)}
+	if !s.cfg.Stateless {
+		a.sessions = l.maxSessions
+	}
+	return a
+}
+
+// wrap puts next behind the caps. GET requests are long-lived event streams,
+// one per session at most, so the session cap bounds them and they take no
+// request slot.
+func (a *admission) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			next.ServeHTTP(w, r)
+			return
+		}
+		select {
+		case a.slots <- struct{}{}:
+			defer func() { <-a.slots }()
+		default:
+			refuse(w, "Service Unavailable: too many concurrent requests; retry shortly")
+			return
+		}
+		if r.Method == http.MethodPost && r.Header.Get("Mcp-Session-Id") == "" && a.sessions > 0 {
+			if !a.reserveSession() {
+				refuse(w, "Service Unavailable: too many open sessions; retry later or close idle sessions")
+				return
+			}
+			defer a.pending.Add(-1)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// reserveSession holds a place for a session about to be created. A
+// session in creation is counted twice while its request runs, which errs
+// on the side of the cap.
+func (a *admission) reserveSession() bool {
+	n := int(a.pending.Add(1))
+	for range a.s.mcp.Sessions() {
+		n++
+	}
+	if n > a.sessions {
+		a.pending.Add(-1)
+		return false
+	}
+	return true
+}
+
+// refuse answers 503 without reading the body, and closes the connection
+// so that an unread, perhaps slow, body does not keep it busy.
+func refuse(w http.ResponseWriter, text string) {
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+	w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
+	w.Header().Set("Connection", "close")
+	writeFixedPlain(w, http.StatusServiceUnavailable, text)
+}
+
+// bodyDeadline bounds the time to read a request body, so that a client
+// trickling bytes cannot hold a connection and a request slot for long.
+// guardHTTP clears the deadline once the body is in: a deadline left in
+// place would cancel a long call when the server's background read of the
+// connection hits it. Requests without a body get none, for the same
+// reason (GET event streams).
+func (s *Server) bodyDeadline(d time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.Body != http.NoBody {
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(d))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
