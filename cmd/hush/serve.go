@@ -115,7 +115,7 @@ func serve(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 // start loads the config and runs boot.Start, reporting every problem on w.
 // It returns a Runtime only when start-up succeeded.
 func start(ctx context.Context, f serveFlags, red *redact.Redactor, logger *slog.Logger, w io.Writer) (*boot.Runtime, int) {
-	cfg, err := loadConfig(f, w)
+	cfg, err := loadConfig(f, w, logger)
 	if err != nil {
 		return nil, exitConfig
 	}
@@ -131,8 +131,10 @@ func start(ctx context.Context, f serveFlags, red *redact.Redactor, logger *slog
 	return rt, exitOK
 }
 
-func loadConfig(f serveFlags, w io.Writer) (*config.Config, error) {
-	cfg, err := config.Load(f.config)
+// loadConfig loads the file against the parts the binary ships; logger
+// is what the secret providers log through.
+func loadConfig(f serveFlags, w io.Writer, logger *slog.Logger) (*config.Config, error) {
+	cfg, err := config.Load(f.config, boot.Kinds(logger))
 	if err != nil {
 		reportProblems(w, err)
 		return nil, err
