@@ -3,6 +3,7 @@ package secret
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -55,18 +56,28 @@ func (r Ref) String() string {
 }
 
 // CheckParams returns an error naming every query parameter of r that is not
-// in allowed, and listing the valid ones.
+// in allowed, and listing the valid ones. Only names shaped like parameter
+// names are shown; any other is counted, since a reference that holds a
+// misplaced credential must not be echoed.
 func (r Ref) CheckParams(allowed ...string) error {
 	var unknown []string
+	odd := 0
 	for k := range r.Query {
-		if !slices.Contains(allowed, k) {
+		switch {
+		case slices.Contains(allowed, k):
+		case paramName.MatchString(k):
 			unknown = append(unknown, k)
+		default:
+			odd++
 		}
 	}
-	if len(unknown) == 0 {
+	if len(unknown)+odd == 0 {
 		return nil
 	}
 	sort.Strings(unknown)
+	if odd > 0 {
+		unknown = append(unknown, fmt.Sprintf("%d not shown", odd))
+	}
 	valid := "none"
 	if len(allowed) > 0 {
 		valid = strings.Join(allowed, ", ")
@@ -74,6 +85,9 @@ func (r Ref) CheckParams(allowed ...string) error {
 	return fmt.Errorf("unknown query parameter %s for %s:// (valid: %s)",
 		strings.Join(unknown, ", "), r.Scheme, valid)
 }
+
+// paramName is what a query parameter name of a reference looks like.
+var paramName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,19}$`)
 
 // RedactURL returns s with any userinfo replaced by [REDACTED], for logging
 // connection strings. Anything it cannot show safely (no host, unparsable, or

@@ -123,6 +123,20 @@ func TestCheckParams(t *testing.T) {
 	}
 }
 
+// A query parameter name that is not shaped like one may be a misplaced
+// credential: it is counted, never shown.
+func TestCheckParamsHidesOddNames(t *testing.T) {
+	r, err := ParseRef("vault://secret/app?" + refCanary + "&Tokn=1&zone=" + refCanary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = r.CheckParams("version")
+	want := "unknown query parameter zone, 2 not shown for vault:// (valid: version)"
+	if err == nil || err.Error() != want {
+		t.Errorf("CheckParams = %q, want %q", err, want)
+	}
+}
+
 func TestRedactURL(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"postgres://app:" + refCanary + "@db:5432/app?sslmode=verify-full",

@@ -4,14 +4,17 @@
 // a temporary directory for file, a test server for vault) and calls
 // RunConformance. The suite checks the contract written in package
 // secret/driver: error codes, whole-value round trips, change signals,
-// Close semantics and concurrent use. Every value it uses is a fake canary,
-// and every error it sees is checked for not containing one.
+// Close semantics, concurrent use, versions, leases and reference
+// validation. Every value it uses is a fake canary, and every error it sees
+// is checked for not containing one.
 package drivertest
 
 import (
 	"context"
 	"testing"
+	"time"
 
+	"github.com/hushmcp/hush/secret"
 	"github.com/hushmcp/hush/secret/driver"
 )
 
@@ -46,6 +49,30 @@ type ErrorForcer interface {
 	Recover(t testing.TB, name string)
 }
 
+// LeaseHarness is implemented by harnesses whose provider hands out leased
+// values (Snapshot.ExpiresAt set). A harness without it promises that the
+// provider never reports an expiry.
+type LeaseHarness interface {
+	// LeaseTTL is the longest lease the provider grants a fresh value.
+	LeaseTTL() time.Duration
+}
+
+// RefHarness is implemented by harnesses that can open any reference
+// through the provider's Opener, so that the suite can check that bad
+// references are refused with driver.ErrInvalid by messages that never
+// echo them. Harnesses without it pass that case with a log line.
+type RefHarness interface {
+	// Ref returns a valid reference to the secret called name.
+	Ref(name string) string
+	// OpenRef opens ref through the provider's Opener, as the store would.
+	OpenRef(ctx context.Context, t testing.TB, ref secret.Ref) (driver.Driver, error)
+	// BadRefs returns references the provider must refuse, each with
+	// marker (a fake credential) where a credential could be misplaced:
+	// the host, the path, a query parameter. The suite adds unknown query
+	// parameters to Ref's reference itself.
+	BadRefs(marker string) []string
+}
+
 // RunConformance runs every conformance case against h as subtests of t.
 func RunConformance(t *testing.T, h Harness) {
 	cases := []struct {
@@ -62,6 +89,9 @@ func RunConformance(t *testing.T, h Harness) {
 		{"Close", testClose},
 		{"ConcurrentFetch", testConcurrentFetch},
 		{"FetchDuringClose", testFetchDuringClose},
+		{"Version", testVersion},
+		{"ExpiresAt", testExpiresAt},
+		{"ReferenceValidation", testReferenceValidation},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.run(t, h) })

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hushmcp/hush/secret/driver"
 	"github.com/hushmcp/hush/secret/drivertest"
@@ -19,6 +20,22 @@ type memStore struct {
 	broken  map[string]bool
 	drivers map[string][]*memDriver
 	watch   bool
+	// Leasing stores number every Set as a version and lease each value
+	// for ttl from the time of the Set, like a secrets engine.
+	ttl      time.Duration
+	versions map[string]int
+	expires  map[string]time.Time
+}
+
+// leasing is a memStore with versions and leases.
+type leasing struct{ *memStore }
+
+func (l leasing) LeaseTTL() time.Duration { return l.ttl }
+
+func newLeasing() leasing {
+	s := newMemStore(false)
+	s.ttl, s.versions, s.expires = time.Hour, map[string]int{}, map[string]time.Time{}
+	return leasing{s}
 }
 
 func newMemStore(watch bool) *memStore {
@@ -38,7 +55,13 @@ func (s *memStore) Open(_ context.Context, _ testing.TB, name string) (driver.Dr
 }
 
 func (s *memStore) Set(_ testing.TB, name string, v []byte) {
-	s.change(name, func() { s.values[name] = append([]byte(nil), v...) })
+	s.change(name, func() {
+		s.values[name] = append([]byte(nil), v...)
+		if s.ttl > 0 {
+			s.versions[name]++
+			s.expires[name] = time.Now().Add(s.ttl)
+		}
+	})
 }
 
 func (s *memStore) Delete(_ testing.TB, name string) {
@@ -84,6 +107,9 @@ func (d *memDriver) Fetch(ctx context.Context) (driver.Snapshot, error) {
 		return driver.Snapshot{}, fmt.Errorf("mem %q: %w", d.name, driver.ErrUnavailable)
 	case !ok:
 		return driver.Snapshot{}, fmt.Errorf("mem %q: %w", d.name, driver.ErrNotFound)
+	case d.s.ttl > 0:
+		return driver.Snapshot{Data: append([]byte(nil), v...), Version: fmt.Sprint(d.s.versions[d.name]),
+			ExpiresAt: d.s.expires[d.name]}, nil
 	default:
 		return driver.Snapshot{Data: append([]byte(nil), v...)}, nil
 	}
@@ -121,4 +147,8 @@ func TestConformancePolled(t *testing.T) {
 
 func TestConformanceWatched(t *testing.T) {
 	drivertest.RunConformance(t, newMemStore(true))
+}
+
+func TestConformanceVersionedLeases(t *testing.T) {
+	drivertest.RunConformance(t, newLeasing())
 }

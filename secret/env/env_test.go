@@ -50,6 +50,16 @@ func (h *harness) Delete(_ testing.TB, name string) {
 
 func (h *harness) Mutable() bool { return false }
 
+func (h *harness) Ref(name string) string { return "env://" + name }
+
+func (h *harness) OpenRef(ctx context.Context, _ testing.TB, ref secret.Ref) (driver.Driver, error) {
+	return (&env.Opener{Lookup: h.lookup}).OpenSecret(ctx, ref)
+}
+
+func (h *harness) BadRefs(marker string) []string {
+	return []string{"env://", "env://" + marker, "env://NAME/" + marker, "env://NAME/x", "env://9" + marker}
+}
+
 func openRef(ctx context.Context, t testing.TB, h *harness, ref string) (driver.Driver, error) {
 	t.Helper()
 	r, err := secret.ParseRef(ref)

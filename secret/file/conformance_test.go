@@ -44,6 +44,20 @@ func (h *plainHarness) Delete(t testing.TB, name string) {
 
 func (h *plainHarness) Mutable() bool { return true }
 
+func (h *plainHarness) Ref(name string) string { return "file://" + h.path(name) }
+
+func (h *plainHarness) OpenRef(ctx context.Context, _ testing.TB, ref secret.Ref) (driver.Driver, error) {
+	return h.opener.OpenSecret(ctx, ref)
+}
+
+func (h *plainHarness) BadRefs(marker string) []string { return badFileRefs(marker) }
+
+// badFileRefs are references the file opener refuses: a host (often a
+// misplaced credential), a relative path, the root directory.
+func badFileRefs(marker string) []string {
+	return []string{"file://" + marker + "/run/secret", "file://./" + marker, "file:///", "file://" + marker}
+}
+
 func (h *plainHarness) ForceError(t testing.TB, name string) {
 	h.Delete(t, name)
 	if err := os.Mkdir(h.path(name), 0o700); err != nil {
@@ -93,6 +107,14 @@ func (h *kubeHarness) publish(t testing.TB, name string, files map[string]string
 }
 
 func (h *kubeHarness) Mutable() bool { return true }
+
+func (h *kubeHarness) Ref(name string) string { return "file://" + filepath.Join(h.dir, name, "value") }
+
+func (h *kubeHarness) OpenRef(ctx context.Context, _ testing.TB, ref secret.Ref) (driver.Driver, error) {
+	return h.opener.OpenSecret(ctx, ref)
+}
+
+func (h *kubeHarness) BadRefs(marker string) []string { return badFileRefs(marker) }
 
 func openRef(ctx context.Context, t testing.TB, o *file.Opener, path string) (driver.Driver, error) {
 	t.Helper()
