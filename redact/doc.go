@@ -22,10 +22,21 @@
 // caught) and of these encodings of it: URL query and path escaping; base64
 // in the standard and URL alphabets, padded and raw, standalone and embedded
 // at any of the three alignments inside a longer base64 text (the characters
-// that depend only on the value, as in HTTP Basic credentials); JSON string
-// escaping as encoding/json writes it with and without HTML escaping (the
-// latter is slog's JSON handler); Go quoting (%q, %+q, slog's text handler);
-// lower- and upper-case hex; and fmt's []byte lists (%v, %#v). Each line of
+// that depend only on the value, as in HTTP Basic credentials); string
+// escapings, nested up to three deep; lower- and upper-case hex; and fmt's
+// []byte lists (%v, %#v). The string escapings are JSON as encoding/json
+// writes it with and without HTML escaping (the latter is slog's JSON
+// handler and the MCP SDK), JSON with every non-ASCII character as \u
+// escapes in lower case (Python) and upper case (Java), JSON with escaped
+// slashes (PHP), and Go quoting (%q, %+q, slog's text handler). They nest
+// because output does: a password inside a row that the database built as
+// JSON text (json_build_object(...)::text) is escaped once by the database,
+// again when the row becomes a string in a tool result, and a third time
+// when that result is a string in a protocol message; the nested layers
+// use this server's own escapings (JSON, Go quoting). A value with no byte
+// that an escaping changes has one text form, so ordinary tokens cost
+// nothing extra; one with quotes, backslashes, slashes, HTML-special or
+// non-ASCII characters has a few dozen. Each line of
 // a multi-line value is also matched on its own, since a Writer sees output
 // line by line. Overlapping and adjacent occurrences merge into one
 // Placeholder: for a value that is a prefix of another, the longest match

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // patterns returns the deduplicated exact patterns for values: each value of
@@ -42,26 +44,20 @@ func patterns(values [][]byte) [][]byte {
 }
 
 // encodings returns a copy of v and the forms in which output commonly
-// carries it: URL query and path escaping, base64 (standard and URL
+// carries it: its text forms (see textForms), base64 (standard and URL
 // alphabets, padded and raw, standalone and embedded at any alignment in a
-// longer base64 text), JSON string escaping (encoding/json with and without
-// HTML escaping, which log/slog's JSON handler uses), Go quoting (%q and
-// slog's text handler), hex, and how fmt prints a []byte (%v, %#v).
+// longer base64 text), hex, and how fmt prints a []byte (%v, %#v).
 func encodings(v []byte) [][]byte {
-	s := string(v)
-	out := [][]byte{
-		[]byte(s),
-		[]byte(url.QueryEscape(s)),
-		[]byte(url.PathEscape(s)),
-		jsonEscaped(s, true),
-		jsonEscaped(s, false),
-		unquote(strconv.Quote(s)),
-		unquote(strconv.QuoteToASCII(s)),
+	var out [][]byte
+	for _, f := range textForms(string(v)) {
+		out = append(out, []byte(f))
+	}
+	out = append(out,
 		[]byte(hex.EncodeToString(v)),
 		[]byte(strings.ToUpper(hex.EncodeToString(v))),
 		byteList(v, "%d"),
 		byteList(v, "%#x"),
-	}
+	)
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
 		out = append(out, []byte(enc.EncodeToString(v)))
 	}
@@ -71,6 +67,81 @@ func encodings(v []byte) [][]byte {
 		}
 	}
 	return out
+}
+
+// quoteDepth is how deep string escapings nest. A value inside JSON text
+// that is a string in a tool result (a row built with json_build_object)
+// is escaped twice, and three times once that result is a string in a
+// protocol message; every output path escapes character by character, so
+// each depth is one more application of an escaping to the previous form.
+const quoteDepth = 3
+
+// firstQuoters are the escapings a value meets first, from whatever wrote
+// it: JSON as encoding/json writes it (with HTML escaping, and without as
+// log/slog and the MCP SDK do), JSON limited to ASCII with \u escapes in
+// lower case (Python, PostgreSQL's jsonb output does not) and upper case
+// (Java), JSON with escaped slashes and \u escapes (PHP's default), and Go
+// quoting (%q, slog's text handler) plain and ASCII-only (%+q).
+var firstQuoters = []func(string) string{
+	func(s string) string { return jsonQuote(s, true) },
+	func(s string) string { return jsonQuote(s, false) },
+	func(s string) string { return asciiJSON(jsonQuote(s, false), false, false) },
+	func(s string) string { return asciiJSON(jsonQuote(s, false), true, false) },
+	func(s string) string { return asciiJSON(jsonQuote(s, false), false, true) },
+	func(s string) string { return trimQuotes(strconv.Quote(s)) },
+	func(s string) string { return trimQuotes(strconv.QuoteToASCII(s)) },
+}
+
+// nestQuoters are the escapings applied around an already escaped form:
+// this server's own JSON and Go quoting.
+var nestQuoters = []func(string) string{
+	firstQuoters[0], firstQuoters[1], firstQuoters[5], firstQuoters[6],
+}
+
+// textForms returns v, its URL query and path escapings, and every
+// escaping of those nested up to quoteDepth deep, without duplicates. A
+// value without bytes that any escaping changes has only itself.
+func textForms(v string) []string {
+	forms := []string{v}
+	seen := map[string]bool{v: true}
+	level := forms
+	for _, u := range []string{url.QueryEscape(v), url.PathEscape(v)} {
+		if !seen[u] {
+			seen[u] = true
+			forms, level = append(forms, u), append(level, u)
+		}
+	}
+	for depth := range quoteDepth {
+		quoters := nestQuoters
+		if depth == 0 {
+			quoters = firstQuoters
+		}
+		var next []string
+		for _, f := range level {
+			if !quotable(f) {
+				continue
+			}
+			for _, q := range quoters {
+				if g := q(f); !seen[g] {
+					seen[g] = true
+					next = append(next, g)
+				}
+			}
+		}
+		forms, level = append(forms, next...), next
+	}
+	return forms
+}
+
+// quotable reports whether any escaping in firstQuoters changes s.
+func quotable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f || strings.IndexByte(`"\/<>&`, c) >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // embeddedBase64 returns the base64 characters determined by v alone when v
@@ -85,16 +156,50 @@ func embeddedBase64(enc *base64.Encoding, v []byte, r int) []byte {
 	return []byte(e[first:last])
 }
 
-// jsonEscaped returns s as a JSON string body, without the quotes.
-func jsonEscaped(s string, html bool) []byte {
+// jsonQuote returns s as a JSON string body, without the quotes, as
+// encoding/json writes it with or without HTML escaping.
+func jsonQuote(s string, html bool) string {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(html)
 	_ = enc.Encode(s) // a string always encodes
-	return unquote(strings.TrimSuffix(buf.String(), "\n"))
+	return trimQuotes(strings.TrimSuffix(buf.String(), "\n"))
 }
 
-func unquote(q string) []byte { return []byte(q[1 : len(q)-1]) }
+// asciiJSON rewrites a JSON string body with every non-ASCII rune as \u
+// escapes (a surrogate pair above U+FFFF), in upper-case hex when upper,
+// and '/' as \/ when slash.
+func asciiJSON(body string, upper, slash bool) string {
+	digits := "0123456789abcdef"
+	if upper {
+		digits = "0123456789ABCDEF"
+	}
+	var b strings.Builder
+	for _, r := range body {
+		switch {
+		case r == '/' && slash:
+			b.WriteString(`\/`)
+		case r < utf8.RuneSelf:
+			b.WriteRune(r)
+		case r > 0xFFFF:
+			hi, lo := utf16.EncodeRune(r)
+			writeU(&b, hi, digits)
+			writeU(&b, lo, digits)
+		default:
+			writeU(&b, r, digits)
+		}
+	}
+	return b.String()
+}
+
+func writeU(b *strings.Builder, r rune, digits string) {
+	b.WriteString(`\u`)
+	for shift := 12; shift >= 0; shift -= 4 {
+		b.WriteByte(digits[(r>>shift)&0xF])
+	}
+}
+
+func trimQuotes(q string) string { return q[1 : len(q)-1] }
 
 // byteList renders v the way fmt prints a []byte element by element: "%d"
 // gives "99 97 110" (from %v), "%#x" gives "0x63, 0x61, 0x6e" (from %#v,
