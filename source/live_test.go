@@ -13,37 +13,24 @@ import (
 	"github.com/hushmcp/hush/secret/driver"
 	"github.com/hushmcp/hush/source"
 	"github.com/hushmcp/hush/source/cred"
+	"github.com/hushmcp/hush/source/sourcetest"
 )
 
-// memSecrets is a real secret store over an in-memory, watched provider
-// ("mem://NAME"), counting subscriptions so tests can see Live end them.
+// memSecrets is sourcetest's real secret store over an in-memory provider,
+// counting subscriptions so tests can see Live end them.
 type memSecrets struct {
-	*secret.Store
-	mem *memProvider
+	*sourcetest.Secrets
 
 	mu         sync.Mutex
 	open, done int
 }
 
 func newMemSecrets(t *testing.T, vals map[string]string) *memSecrets {
-	t.Helper()
-	mem := &memProvider{vals: vals, changes: map[string]chan struct{}{}}
-	m := secret.NewMux()
-	m.Register("mem", mem)
-	var decls []secret.Decl
-	for name := range vals {
-		decls = append(decls, secret.Decl{Name: name, From: "mem://" + name})
-	}
-	st, err := secret.Open(context.Background(), decls, secret.Options{Mux: m})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	return &memSecrets{Store: st, mem: mem}
+	return &memSecrets{Secrets: sourcetest.NewSecrets(t, vals)}
 }
 
 func (f *memSecrets) Subscribe(names ...string) (<-chan secret.Event, func()) {
-	ch, cancel := f.Store.Subscribe(names...)
+	ch, cancel := f.Secrets.Subscribe(names...)
 	f.mu.Lock()
 	f.open++
 	f.mu.Unlock()
@@ -59,67 +46,12 @@ func (f *memSecrets) Subscribe(names ...string) (<-chan secret.Event, func()) {
 	}
 }
 
-func (f *memSecrets) set(name, v string) { f.mem.set(name, v) }
+func (f *memSecrets) set(name, v string) { f.Set(name, v) }
 
 func (f *memSecrets) subscribers() (open, ended int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.open, f.done
-}
-
-// memProvider serves values from a map; its drivers watch for set and
-// record the versions the store releases.
-type memProvider struct {
-	mu       sync.Mutex
-	vals     map[string]string
-	changes  map[string]chan struct{}
-	released []string
-}
-
-func (p *memProvider) OpenSecret(_ context.Context, ref secret.Ref) (driver.Driver, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	ch := make(chan struct{}, 1)
-	p.changes[ref.Host] = ch
-	return &memDriver{p: p, name: ref.Host, ch: ch}, nil
-}
-
-func (p *memProvider) set(name, v string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.vals[name] = v
-	select {
-	case p.changes[name] <- struct{}{}:
-	default:
-	}
-}
-
-func (p *memProvider) releasedVersions() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]string(nil), p.released...)
-}
-
-type memDriver struct {
-	p    *memProvider
-	name string
-	ch   chan struct{}
-}
-
-func (d *memDriver) Fetch(context.Context) (driver.Snapshot, error) {
-	d.p.mu.Lock()
-	defer d.p.mu.Unlock()
-	v := d.p.vals[d.name]
-	return driver.Snapshot{Data: []byte(v), Version: "v-" + v}, nil
-}
-
-func (d *memDriver) Changes() <-chan struct{} { return d.ch }
-func (d *memDriver) Close() error             { return nil }
-
-func (d *memDriver) Release(version string) {
-	d.p.mu.Lock()
-	defer d.p.mu.Unlock()
-	d.p.released = append(d.p.released, version)
 }
 
 // conn is a fake client: the DSN it was built from.
@@ -273,13 +205,13 @@ func TestLiveReleasesVersionAfterDrain(t *testing.T) {
 		}
 		f.set("PW", "two")
 		synctest.Wait()
-		if got := f.mem.releasedVersions(); len(got) != 0 {
+		if got := f.Released(); len(got) != 0 {
 			t.Fatalf("released %v while a call still used the old client", got)
 		}
 		lease.Release()
 		synctest.Wait()
-		if got := f.mem.releasedVersions(); len(got) != 1 || got[0] != "v-one" {
-			t.Fatalf("released %v, want [v-one]", got)
+		if got := f.Released(); len(got) != 1 || got[0] != "one" {
+			t.Fatalf("released %v, want [one]", got)
 		}
 	})
 }

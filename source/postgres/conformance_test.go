@@ -19,7 +19,7 @@ var conformanceTypes = map[string]string{
 
 func TestConformance(t *testing.T) {
 	e := newEnv(t)
-	sourcetest.Run(t, sourcetest.Harness{
+	sourcetest.RunSQL(t, sourcetest.Harness{
 		Open:  func(t *testing.T, table string) source.SQL { return openConformance(t, e, table) },
 		Param: func(n int) string { return "$" + strconv.Itoa(n) },
 		Typed: func(n int, kind string) string { return "$" + strconv.Itoa(n) + "::" + conformanceTypes[kind] },

@@ -1,9 +1,11 @@
-// Package sourcetest is the conformance suite every SQL source kind passes.
+// Package sourcetest holds the conformance suites of source kinds:
+// RunLifecycle, which every kind passes, and RunSQL, which every kind that
+// runs SQL passes as well.
 //
 // A kind's test fills a Harness with a way to open a fresh source over a
 // table the harness creates, plus the few dialect details the suite needs
 // (placeholders, typed parameters, a long-running statement), and calls
-// Run. The suite checks the contract written in package source: parameter
+// RunSQL. The suite checks the contract written in package source: parameter
 // binding, JSON-friendly result types, read-only enforcement by the
 // database, MaxRows and Truncated, error reporting, context deadlines,
 // concurrent use and Close.
@@ -52,8 +54,8 @@ type Harness struct {
 	SleepReason string
 }
 
-// Run runs every conformance case against h as subtests of t.
-func Run(t *testing.T, h Harness) {
+// RunSQL runs every SQL conformance case against h as subtests of t.
+func RunSQL(t *testing.T, h Harness) {
 	if h.Open == nil || h.Param == nil {
 		t.Fatal("sourcetest: Harness.Open and Harness.Param are required")
 	}
@@ -79,10 +81,10 @@ func Run(t *testing.T, h Harness) {
 }
 
 // tables counts table names handed out in this process, so that runs with
-// -count > 1 or several Run calls never reuse a name in a shared database.
+// -count > 1 or several RunSQL calls never reuse a name in a shared database.
 var tables atomic.Int64
 
-// suite is one Run's harness.
+// suite is one RunSQL harness.
 type suite struct{ h Harness }
 
 // open returns a fresh source over a new empty table, closed at cleanup.

@@ -12,7 +12,7 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	sourcetest.Run(t, sourcetest.Harness{
+	sourcetest.RunSQL(t, sourcetest.Harness{
 		Open:       openConformance,
 		Param:      func(int) string { return "?" },
 		BoolResult: func(b bool) any { return map[bool]any{false: int64(0), true: int64(1)}[b] },
