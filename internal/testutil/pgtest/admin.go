@@ -3,6 +3,7 @@ package pgtest
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -68,4 +69,11 @@ func (s *Server) adminf(ctx context.Context, db, tmpl string, args ...string) er
 	}
 	_, err = conn.Exec(ctx, stmt)
 	return err
+}
+
+// ServerLog returns what the server has logged so far, for tests that check
+// what the server saw (failed logins, say).
+func (s *Server) ServerLog() (string, error) {
+	b, err := os.ReadFile(s.logPath())
+	return string(b), err
 }
