@@ -88,22 +88,3 @@ func (r Ref) CheckParams(allowed ...string) error {
 
 // paramName is what a query parameter name of a reference looks like.
 var paramName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,19}$`)
-
-// RedactURL returns s with any userinfo replaced by [REDACTED], for logging
-// connection strings. Anything it cannot show safely (no host, unparsable, or
-// an '@' that is not the single userinfo separator) becomes [REDACTED] whole.
-func RedactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
-		return Placeholder
-	}
-	ats := strings.Count(s, "@")
-	switch {
-	case u.User != nil && ats == 1:
-		u.User = nil
-		return strings.Replace(u.String(), "://", "://"+Placeholder+"@", 1)
-	case ats > 0:
-		return Placeholder
-	}
-	return u.String()
-}
