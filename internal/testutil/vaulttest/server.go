@@ -61,6 +61,9 @@ type Fault struct {
 	Sealed bool          // every request gets 503 "Vault is sealed"
 	Status int           // every request gets this status with a Vault error body
 	Delay  time.Duration // each answer is delayed (the request's context still wins)
+	// Message replaces the error text of a Status fault, e.g. to check that
+	// a client never repeats what a server says.
+	Message string
 	// Paths limits the fault to requests whose path (after /v1/) starts with
 	// one of these prefixes; empty means every path.
 	Paths []string
@@ -239,7 +242,11 @@ func (s *Server) injected(w http.ResponseWriter, r *http.Request, path string) b
 		writeErrors(w, http.StatusServiceUnavailable, "Vault is sealed")
 	case f.Status != 0:
 		s.count(Rejected)
-		writeErrors(w, f.Status, http.StatusText(f.Status))
+		msg := f.Message
+		if msg == "" {
+			msg = http.StatusText(f.Status)
+		}
+		writeErrors(w, f.Status, msg)
 	default:
 		return false
 	}
