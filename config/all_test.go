@@ -54,7 +54,7 @@ func TestEveryMistakeReportedAtOnce(t *testing.T) {
 		"68:43: tools.params.parameters[1].default: want an integer, got string",
 		"69:43: tools.params.parameters[2].enum[1]: want a number, got string",
 		`69:47: tools.params.parameters[2]: unknown key "nullable" ` + validParam,
-		"70:56: tools.params.parameters[3].default: not one of the enum values",
+		"70:56: tools.params.parameters[3]: default must be one of \"x\", \"y\"",
 		"70:59: tools.params.parameters[3]: min is greater than max",
 		"71:16: tools.params.read_only: want true or false, got string",
 		"72:3: tools: name (unprintable) must match [A-Za-z0-9_-]{1,64}",

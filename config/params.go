@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"unicode/utf8"
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/token"
@@ -50,8 +49,12 @@ func (d *decoder) param(n ast.Node, path string) (tool.Param, *token.Token) {
 	}
 	d.setStr(o, "description", &p.Description)
 	d.setBool(o, "required", &p.Required)
+	before := len(d.errs)
 	if p.Type != "" {
 		d.paramValues(o, &p)
+	}
+	if len(d.errs) == before && p.Type != "" {
+		d.checkParam(o, p)
 	}
 	nameTk := o.at
 	if e, ok := o.get("name"); ok {
@@ -64,9 +67,6 @@ func (d *decoder) param(n ast.Node, path string) (tool.Param, *token.Token) {
 func (d *decoder) paramValues(o object, p *tool.Param) {
 	p.Min = d.bound(o, "min", p.Type)
 	p.Max = d.bound(o, "max", p.Type)
-	if p.Min != nil && p.Max != nil && *p.Min > *p.Max {
-		d.errorf(o.fields["min"].keyTk, "%s: min is greater than max", o.path)
-	}
 	p.Enum = d.enum(o, p.Type)
 	e, ok := o.get("default")
 	if !ok {
@@ -76,9 +76,7 @@ func (d *decoder) paramValues(o object, p *tool.Param) {
 	if !ok {
 		return
 	}
-	if d.checkDefault(e, *p, v) {
-		p.Default = v
-	}
+	p.Default = v
 	if p.Required {
 		d.warnf(e.keyTk, "%s: default has no effect on a required parameter", o.path)
 	}
@@ -181,21 +179,17 @@ func (d *decoder) enum(o object, typ string) []any {
 	return out
 }
 
-// checkDefault reports a default outside the enum or the bounds.
-func (d *decoder) checkDefault(e entry, p tool.Param, v any) bool {
-	if p.Enum != nil && !slices.Contains(p.Enum, v) {
-		d.errorf(at(e.value), "%s: not one of the enum values", e.path)
-		return false
+// checkParam reports what package tool finds wrong with a declaration
+// whose values all decoded, each at its key. The rules are tool's.
+func (d *decoder) checkParam(o object, p tool.Param) {
+	for _, pr := range p.Check() {
+		e := o.fields[pr.Key]
+		tk := e.keyTk
+		if pr.Key == "default" && e.value != nil {
+			tk = at(e.value)
+		}
+		d.errorf(tk, "%s: %s", o.path, pr.Msg)
 	}
-	x := toFloat(v)
-	if s, ok := v.(string); ok {
-		x = float64(utf8.RuneCountInString(s))
-	}
-	if p.Min != nil && x < *p.Min || p.Max != nil && x > *p.Max {
-		d.errorf(at(e.value), "%s: outside the min/max bounds", e.path)
-		return false
-	}
-	return true
 }
 
 func article(typ string) string {

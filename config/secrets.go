@@ -17,9 +17,8 @@ import (
 var (
 	secretKeys = []string{"from", "required", "min_length", "max_length", "prefix", "format",
 		"schemes", "fields", "strict"}
-	secretFormats = []string{"url", "pem-public-key", "base64", "json"}
-	secretName    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	schemeName    = regexp.MustCompile(`^[a-z][a-z0-9+.-]*$`)
+	secretName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	schemeName = regexp.MustCompile(`^[a-z][a-z0-9+.-]*$`)
 )
 
 // secrets decodes the secrets: section in file order.
@@ -70,7 +69,7 @@ func (d *decoder) secretRules(o object) secret.Rules {
 	if d.setStr(o, "prefix", &r.Prefix) && r.Prefix == "" {
 		d.errorf(at(o.fields["prefix"].value), "%s.prefix: must not be empty", o.path)
 	}
-	d.setEnum(o, "format", &r.Format, secretFormats, false)
+	d.setEnum(o, "format", &r.Format, secret.Formats, false)
 	r.Schemes = d.schemes(o)
 	r.Fields, _ = d.strList(o, "fields")
 	d.setBool(o, "strict", &r.Strict)
@@ -112,7 +111,7 @@ func (d *decoder) needFormat(o object, key, format, got string) {
 	if !ok || got == format {
 		return
 	}
-	if _, set := o.get("format"); set && !slices.Contains(secretFormats, got) {
+	if _, set := o.get("format"); set && !slices.Contains(secret.Formats, got) {
 		return // the format itself is wrong and already reported
 	}
 	d.errorf(e.keyTk, "%s: %s needs format: %s", o.path, key, format)

@@ -14,17 +14,17 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/hushmcp/hush/redact"
 	"github.com/hushmcp/hush/secret/driver"
 )
 
 // Formats lists the values Rules.Format accepts besides "".
 var Formats = []string{"url", "pem-public-key", "base64", "json"}
 
-// minRedactLen mirrors the redactor's minimum match length: shorter values
-// are not scrubbed from output, because matching them would mangle ordinary
-// text. Keep it equal to redact.MinLen; it is a constant here so that package
-// secret does not depend on the redactor.
-const minRedactLen = 8
+// minRedactLen is the redactor's minimum match length: shorter values are
+// not scrubbed from output, because matching them would mangle ordinary
+// text.
+const minRedactLen = redact.MinLen
 
 // maxListedFields caps how many unknown field names one problem lists, so a
 // hostile or mistaken document cannot flood the report.

@@ -13,10 +13,13 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/hushmcp/hush/redact"
 )
 
-// Placeholder is what every formatting path prints instead of a secret.
-const Placeholder = "[REDACTED]"
+// Placeholder is what every formatting path prints instead of a secret:
+// the redactor's own, so a value reads the same whichever hid it.
+const Placeholder = redact.Placeholder
 
 // Meta describes a value without revealing it. It is safe to print and log.
 type Meta struct {

@@ -2,6 +2,7 @@ package tool
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 
@@ -29,7 +30,9 @@ func CompileParams(decls []Param) (Params, error) {
 // Bind validates a call's raw arguments (at most limit bytes) and returns
 // their values in declaration order, defaults filled in. Its errors are
 // UserErrors that never repeat a value.
-func (p Params) Bind(raw json.RawMessage, limit int) ([]any, error) { return bindArgs(p.list, raw, limit) }
+func (p Params) Bind(raw json.RawMessage, limit int) ([]any, error) {
+	return bindArgs(p.list, raw, limit)
+}
 
 // Schema is the JSON Schema (2020-12) of the arguments.
 func (p Params) Schema() *jsonschema.Schema { return inputSchema(p.list) }
@@ -56,31 +59,59 @@ func compileParams(decls []Param) ([]param, error) {
 }
 
 func compileParam(d Param) (param, error) {
+	p, problems := d.compile()
+	if len(problems) > 0 {
+		return p, errors.New(problems[0].Msg)
+	}
+	return p, nil
+}
+
+// Problem is one thing wrong with a parameter declaration, at one of its
+// keys. It never holds a supplied value.
+type Problem struct {
+	Key string // where it is: "type", "min", "enum" or "default"
+	Msg string // e.g. "min is greater than max"
+}
+
+// Check reports everything wrong with p: an unknown type, min above max,
+// an enum value or a default not of the type, a default outside the enum
+// or the bounds. These rules live here only; config reports the problems
+// at their positions in the file.
+func (d Param) Check() []Problem {
+	_, problems := d.compile()
+	return problems
+}
+
+func (d Param) compile() (param, []Problem) {
 	p := param{Param: d}
 	if _, ok := jsonTypes[d.Type]; !ok {
-		return p, fmt.Errorf("unknown type %q (valid: string, integer, number, boolean)", d.Type)
+		return p, []Problem{{"type", fmt.Sprintf("unknown type %q (valid: string, integer, number, boolean)", d.Type)}}
 	}
+	var problems []Problem
 	if d.Min != nil && d.Max != nil && *d.Min > *d.Max {
-		return p, fmt.Errorf("min is greater than max")
+		problems = append(problems, Problem{"min", "min is greater than max"})
 	}
 	for _, e := range d.Enum {
 		v, err := canonical(d.Type, e)
 		if err != nil {
-			return p, fmt.Errorf("enum: %w", err)
+			problems = append(problems, Problem{"enum", "enum: " + err.Error()})
+			break
 		}
 		p.enum = append(p.enum, v)
 	}
-	if d.Default != nil {
-		v, err := canonical(d.Type, d.Default)
-		if err != nil {
-			return p, fmt.Errorf("default: %w", err)
-		}
-		if msg := p.check(v); msg != "" {
-			return p, fmt.Errorf("default %s", msg)
-		}
+	if d.Default == nil {
+		return p, problems
+	}
+	v, err := canonical(d.Type, d.Default)
+	switch {
+	case err != nil:
+		problems = append(problems, Problem{"default", "default: " + err.Error()})
+	case p.check(v) != "":
+		problems = append(problems, Problem{"default", "default " + p.check(v)})
+	default:
 		p.def = v
 	}
-	return p, nil
+	return p, problems
 }
 
 // jsonTypes maps a parameter type to the JSON value kind it accepts.
