@@ -37,7 +37,9 @@ func Load(path string, kinds Kinds) (*Config, error) {
 // "name:line:col: ". Messages name keys, secrets and positions but never
 // repeat a value from secrets:, a dsn or a token. Parse does no I/O and is
 // safe for concurrent use.
-func Parse(name string, data []byte, kinds Kinds) (*Config, error) { return parse(name, "", data, kinds) }
+func Parse(name string, data []byte, kinds Kinds) (*Config, error) {
+	return parse(name, "", data, kinds)
+}
 
 func parse(name, base string, data []byte, kinds Kinds) (*Config, error) {
 	if kinds.Sources == nil || kinds.Tools == nil {

@@ -116,4 +116,3 @@ func declared(sources map[string]Source) string {
 	slices.Sort(names)
 	return "declared: " + strings.Join(names, ", ")
 }
-

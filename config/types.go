@@ -63,4 +63,3 @@ type Source struct {
 	Kind string // a registered source kind
 	Spec any    // what the kind's Decode returned
 }
-

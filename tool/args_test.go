@@ -5,7 +5,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
 )
 
 const canary = "canary-pw-7f3a9c-NOT-REAL"

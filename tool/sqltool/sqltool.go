@@ -190,4 +190,3 @@ func outputSchema() *jsonschema.Schema {
 		Required:      []string{"columns", "rows", "truncated"},
 	}
 }
-
