@@ -85,9 +85,11 @@ func TestIdleSessionsExpire(t *testing.T) {
 	}
 }
 
-func TestDefaultSessionTimeout(t *testing.T) {
-	if l := limitsOf(config.Server{}); l.sessionTimeout != DefaultSessionTimeout || l.maxSessions != DefaultMaxSessions {
-		t.Errorf("defaults = %+v", l)
+func TestLimitDefaults(t *testing.T) {
+	got := limitsOf(config.Server{})
+	want := limits{DefaultSessionTimeout, DefaultReadTimeout, DefaultMaxSessions, DefaultMaxRequests, DefaultMaxConnections}
+	if got != want {
+		t.Errorf("limits = %+v, want %+v", got, want)
 	}
 }
 
@@ -227,4 +229,16 @@ func idleConn(t *testing.T, addr string) net.Conn {
 	}
 	t.Cleanup(func() { _ = c.Close() })
 	return c
+}
+
+// A client that trickles its request head is cut off after read_timeout.
+func TestSlowHeadersAreCutOff(t *testing.T) {
+	h := newHarness(t, func(c *config.Config, _ *Deps) { c.Server.ReadTimeout = 100 * time.Millisecond })
+	c := idleConn(t, serveOn(t, h))
+	fmt.Fprint(c, "POST /mcp HTTP/1.1\r\nHost: x\r\n")
+	_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	_, err := io.ReadAll(c)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Error("the server kept a connection with an unfinished request head open")
+	}
 }

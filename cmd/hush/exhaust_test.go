@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -142,21 +143,11 @@ func startBinary(t *testing.T, configText string) *binary {
 func withoutEnv(env []string, names ...string) []string {
 	var out []string
 	for _, kv := range env {
-		k, _, _ := strings.Cut(kv, "=")
-		if !contains(names, k) {
+		if k, _, _ := strings.Cut(kv, "="); !slices.Contains(names, k) {
 			out = append(out, kv)
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (p *binary) waitListening(t *testing.T, logs io.Reader) string {
@@ -216,11 +207,13 @@ func (p *binary) rss(t *testing.T, field string) int64 {
 // healthWatch polls /healthz on fresh connections until stopped.
 type healthWatch struct {
 	done     chan struct{}
+	once     sync.Once
 	finished chan healthCount
 }
 
 type healthCount struct{ ok, failed int }
 
+// watchHealth starts polling; the test stops it, or cleanup does.
 func (p *binary) watchHealth(t *testing.T) *healthWatch {
 	h := &healthWatch{done: make(chan struct{}), finished: make(chan healthCount, 1)}
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
@@ -234,23 +227,30 @@ func (p *binary) watchHealth(t *testing.T) *healthWatch {
 			case <-time.After(20 * time.Millisecond):
 			}
 			resp, err := client.Get("http://" + p.addr + "/healthz")
-			if err == nil && resp.StatusCode == http.StatusOK {
+			if err != nil {
+				n.failed++
+				continue
+			}
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
 				n.ok++
 			} else {
 				n.failed++
-				t.Logf("/healthz: %v %v", err, resp)
-			}
-			if err == nil {
-				resp.Body.Close()
 			}
 		}
 	}()
+	t.Cleanup(func() { h.stop() })
 	return h
 }
 
+// stop ends the polling and returns the counts; later calls return zero.
 func (h *healthWatch) stop() healthCount {
-	close(h.done)
-	return <-h.finished
+	var n healthCount
+	h.once.Do(func() {
+		close(h.done)
+		n = <-h.finished
+	})
+	return n
 }
 
 // mcpRequest posts body to the MCP endpoint and returns the answer.
