@@ -35,8 +35,9 @@ type client struct {
 	log  *slog.Logger
 	used atomic.Bool // a secret was opened: Configure may no longer replace it
 
-	mountMu sync.Mutex
-	mounts  []mountInfo
+	mountSem chan struct{} // one mount lookup at a time
+	mountMu  sync.Mutex
+	mounts   []mountInfo
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -59,7 +60,7 @@ func newClient(cfg Config, d deps) (*client, error) {
 	}
 	login.ClearToken()
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &client{api: ac, cfg: cfg, log: d.log, ctx: ctx, cancel: cancel}
+	c := &client{api: ac, cfg: cfg, log: d.log, ctx: ctx, cancel: cancel, mountSem: make(chan struct{}, 1)}
 	c.auth = newAuthenticator(cfg, ac, login, d)
 	c.wg.Go(func() { c.auth.run(ctx) })
 	return c, nil
@@ -192,15 +193,22 @@ func (c *client) readPath(ctx context.Context, t target) (string, bool, error) {
 	return m.path + rel, true, nil
 }
 
+// mount returns what is known of the mount full falls under, asking Vault
+// once per mount: lookups are serialised, so secrets resolved together at
+// start-up share one.
 func (c *client) mount(ctx context.Context, full string) (mountInfo, error) {
-	c.mountMu.Lock()
-	for _, m := range c.mounts {
-		if strings.HasPrefix(full+"/", m.path) {
-			c.mountMu.Unlock()
-			return m, nil
-		}
+	if m, ok := c.cachedMount(full); ok {
+		return m, nil
 	}
-	c.mountMu.Unlock()
+	select {
+	case c.mountSem <- struct{}{}:
+	case <-ctx.Done():
+		return mountInfo{}, classify("mount lookup", full, ctx.Err())
+	}
+	defer func() { <-c.mountSem }()
+	if m, ok := c.cachedMount(full); ok {
+		return m, nil
+	}
 	m, err := c.lookupMount(ctx, full)
 	if err != nil {
 		return m, err
@@ -209,6 +217,17 @@ func (c *client) mount(ctx context.Context, full string) (mountInfo, error) {
 	defer c.mountMu.Unlock()
 	c.mounts = append(c.mounts, m)
 	return m, nil
+}
+
+func (c *client) cachedMount(full string) (mountInfo, bool) {
+	c.mountMu.Lock()
+	defer c.mountMu.Unlock()
+	for _, m := range c.mounts {
+		if strings.HasPrefix(full+"/", m.path) {
+			return m, true
+		}
+	}
+	return mountInfo{}, false
 }
 
 // lookupMount asks sys/internal/ui/mounts. A Vault too old to have it

@@ -36,6 +36,7 @@ type Driver struct {
 	fetchMu sync.Mutex // one read at a time: a lease is obtained once
 	mu      sync.Mutex
 	closed  bool
+	failed  bool              // the last read failed: the store is retrying
 	cur     *lease            // the lease held, nil for a KV secret
 	retired map[string]*lease // replaced leases, until Release or Close
 }
@@ -65,6 +66,7 @@ func (d *Driver) Fetch(ctx context.Context) (driver.Snapshot, error) {
 		return snap, nil
 	}
 	snap, l, err := d.read(ctx)
+	d.setFailed(err != nil)
 	switch {
 	case d.isClosed():
 		d.revokeNow(l)
@@ -85,6 +87,12 @@ func (d *Driver) usable(ctx context.Context) error {
 		return fmt.Errorf("vault %q: %w", d.t, err)
 	}
 	return nil
+}
+
+func (d *Driver) setFailed(failed bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.failed = failed
 }
 
 func (d *Driver) isClosed() bool {

@@ -132,8 +132,13 @@ func (d *Driver) step() {
 	l, now := d.cur, time.Now()
 	switch {
 	case l == nil:
+		failed := d.failed
 		d.mu.Unlock()
-		d.signal() // KV refresh: the store re-reads
+		// KV refresh: the store re-reads. After a failed read the store
+		// is already retrying with backoff; a signal would restart it.
+		if !failed {
+			d.signal()
+		}
 		return
 	case !now.Before(l.expires):
 		d.replaceLocked(l, LeaseExpired, "expired")

@@ -121,6 +121,16 @@ func (s *Server) mustMount(path, typ string) *mount {
 	return m
 }
 
+// RevokeLease revokes a lease as an operator would, without counting it
+// as a client's revocation.
+func (s *Server) RevokeLease(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l := s.leases[id]; l != nil {
+		l.revoked = true
+	}
+}
+
 // LeaseState is what the server knows of a lease.
 type LeaseState int
 
