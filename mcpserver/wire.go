@@ -38,25 +38,35 @@ func (r *rejection) reply() []byte {
 }
 
 // vetLine decides what happens to one stdin line: passed to the SDK (ok),
-// answered with an error, or skipped (blank). It never quotes the line.
+// answered with an error, or skipped (blank). An answer quotes nothing of
+// the line but a numeric id.
 func vetLine(line []byte, tooLong bool) (ok bool, answer []byte) {
+	line = bytes.TrimSpace(line)
+	var rej *rejection
 	switch {
 	case tooLong:
-		return false, (&rejection{code: jsonrpc.CodeParseError, msg: "parse error: the line is longer than the limit"}).reply()
-	case len(bytes.TrimSpace(line)) == 0:
+		rej = &rejection{code: jsonrpc.CodeParseError, msg: "parse error: the line is longer than the limit"}
+	case len(line) == 0:
 		return false, nil
-	case bytes.TrimSpace(line)[0] == '[':
-		// Batches left the protocol in 2025-06-18, and the SDK ends the
-		// connection on one sent after that version was negotiated.
-		if !json.Valid(line) {
-			return false, parseError().reply()
-		}
-		return false, (&rejection{code: jsonrpc.CodeInvalidRequest, msg: "invalid request: batches are not supported"}).reply()
+	case line[0] == '[':
+		rej = vetBatch(line)
+	default:
+		rej = vetMessage(line)
 	}
-	if rej := vetMessage(line); rej != nil {
+	if rej != nil {
 		return false, rej.reply()
 	}
 	return true, nil
+}
+
+// vetBatch refuses every batch. Batches left the protocol in 2025-06-18,
+// and the SDK ends the connection on one sent after that version was
+// negotiated.
+func vetBatch(line []byte) *rejection {
+	if !json.Valid(line) {
+		return parseError()
+	}
+	return &rejection{code: jsonrpc.CodeInvalidRequest, msg: "invalid request: batches are not supported"}
 }
 
 func parseError() *rejection {
