@@ -75,6 +75,18 @@ func (s *Server) RevokeToken(id string) {
 	}
 }
 
+// RevokeRoleTokens revokes every token a login to role issued, as when an
+// operator rotates a role's tokens; their leases die with them.
+func (s *Server) RevokeRoleTokens(role string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, t := range s.tokens {
+		if t.meta["role_name"] == role {
+			t.revoked = true
+		}
+	}
+}
+
 // TokenValid reports whether id is a live token.
 func (s *Server) TokenValid(id string) bool {
 	s.mu.Lock()
