@@ -198,3 +198,20 @@ func TestNamespaceSent(t *testing.T) {
 		t.Errorf("no request carried the namespace: %v", e.srv.Namespaces())
 	}
 }
+
+// A given token that reached its max TTL is not renewed again and again as
+// its grants shrink; once it expires, fetches report a permission error.
+func TestEnvTokenAtMaxTTLStopsRenewing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := kvEnv(t, nil)
+		e.setVar("VAULT_TOKEN", e.srv.CreateToken(vaulttest.TokenOptions{TTL: time.Minute, MaxTTL: 150 * time.Second}))
+		d := e.open(t, "vault://secret/data/app")
+		mustFetch(t, d)
+		time.Sleep(10 * time.Minute)
+		if n := e.srv.Count(vaulttest.TokenRenewals); n > 4 {
+			t.Errorf("%d renewals of a token capped at 150s", n)
+		}
+		_, err := fetch(d)
+		checkErr(t, "expired token", err, driver.ErrPermission)
+	})
+}

@@ -183,6 +183,9 @@ func (c *client) readPath(ctx context.Context, t target) (string, bool, error) {
 			return "", false, err
 		}
 	}
+	if m.kv != 2 && t.version > 0 {
+		return "", false, fmt.Errorf("vault %q: version needs a KV v2 mount: %w", t.String(), driver.ErrInvalid)
+	}
 	if m.kv != 2 {
 		return t.String(), false, nil
 	}

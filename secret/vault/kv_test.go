@@ -223,3 +223,11 @@ func TestSlowVaultHonoursDeadline(t *testing.T) {
 		}
 	})
 }
+
+func TestVersionOnKVv1MountRefused(t *testing.T) {
+	e := newEnv(t, nil)
+	e.srv.MountKV("kv", 1)
+	e.srv.PutKV("kv", "app", map[string]any{"password": kvPassword})
+	_, err := fetch(e.open(t, "vault://kv/app?version=2"))
+	checkErr(t, "version on KV v1", err, driver.ErrInvalid)
+}

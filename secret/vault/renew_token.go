@@ -111,6 +111,11 @@ func (a *authenticator) renewed(now time.Time, asked, granted time.Duration) {
 	switch {
 	case a.capped && a.loginMethod():
 		a.nextAt = now
+	case a.capped:
+		// A given token at its max TTL cannot be extended; renewing
+		// again would only ask more and more often.
+		a.nextAt = time.Time{}
+		a.log.Warn("vault token reached its max ttl and will expire", "expires", a.expires)
 	case granted > 0:
 		a.nextAt = now.Add(renewDelay(granted))
 	default:
