@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/hushmcp/hush/config/section"
@@ -97,8 +98,8 @@ func decodeAuth(r section.Reader, c *Config) {
 		c.AuthMount = v
 	}
 	c.TokenFile, _ = r.File("token_file")
-	c.RoleID, _ = r.String("role_id")
-	c.SecretID, _ = r.String("secret_id")
+	c.RoleID = fileRelative(r, "role_id")
+	c.SecretID = fileRelative(r, "secret_id")
 	c.Role, _ = r.String("role")
 	c.JWTFile, _ = r.File("jwt_file")
 	onlyFor(r, c.AuthMethod, "token", "token_file")
@@ -117,6 +118,17 @@ func decodeAuth(r section.Reader, c *Config) {
 			r.Errorf("auth_mount", "is not used by auth_method: token")
 		}
 	}
+}
+
+// fileRelative reads a secret reference and, like the secrets section
+// does, resolves a relative file: reference against the config file's
+// directory.
+func fileRelative(r section.Reader, key string) string {
+	v, _ := r.String(key)
+	if rest, ok := strings.CutPrefix(v, "file:"); ok && !strings.HasPrefix(rest, "//") {
+		return "file://" + r.Resolve(rest)
+	}
+	return v
 }
 
 // onlyFor reports keys set for another auth method than the one in use.

@@ -20,7 +20,7 @@ type fakeReader struct {
 
 func (r *fakeReader) Path() string            { return "vault" }
 func (r *fakeReader) Has(key string) bool     { _, ok := r.vals[key]; return ok }
-func (r *fakeReader) Resolve(p string) string { return p }
+func (r *fakeReader) Resolve(p string) string { return "/etc/hush/" + p }
 
 func (r *fakeReader) Require(keys ...string) bool {
 	ok := true
@@ -81,7 +81,7 @@ func TestDecodeBlockDefaults(t *testing.T) {
 func TestDecodeBlockAppRole(t *testing.T) {
 	c, problems := decode(t, map[string]any{
 		"address": "https://vault.example:8200", "namespace": "team-a",
-		"auth_method": "approle", "auth_mount": "hush", "role_id": "file:///run/vault/role-id",
+		"auth_method": "approle", "auth_mount": "hush", "role_id": "file:vault/role-id",
 		"secret_id": "env://VAULT_SECRET_ID", "tls_ca_file": "/etc/vault/ca.pem",
 		"tls_server_name": "vault.internal", "kv_refresh": time.Minute, "revoke_on_shutdown": false,
 	})
@@ -90,7 +90,7 @@ func TestDecodeBlockAppRole(t *testing.T) {
 	}
 	want := vault.Config{
 		Address: "https://vault.example:8200", Namespace: "team-a", AuthMethod: "approle", AuthMount: "hush",
-		RoleID: "file:///run/vault/role-id", SecretID: "env://VAULT_SECRET_ID", CAFile: "/etc/vault/ca.pem",
+		RoleID: "file:///etc/hush/vault/role-id", SecretID: "env://VAULT_SECRET_ID", CAFile: "/etc/vault/ca.pem",
 		TLSServerName: "vault.internal", KVRefresh: time.Minute,
 	}
 	if *c != want {
