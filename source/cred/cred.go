@@ -55,8 +55,9 @@ func (s Set) Secrets() []string {
 // Expanded is a Set filled from one Pin.
 type Expanded struct {
 	Values []string // one per template, in Set order
-	// Secrets are the raw values placed (whole secrets and fields), so a
-	// kind can scrub them from a driver's error text in every escaping.
+	// Secrets are the raw values placed (whole secrets and fields), and
+	// the escaped forms they took in the templates, so a kind can scrub
+	// them from a driver's error text in every escaping.
 	Secrets []string
 }
 
@@ -86,6 +87,9 @@ func (t Template) expand(p *secret.Pin, used *[]string) (string, error) {
 		esc, err := t.esc(t.text, u.Start, u.End)(v)
 		if err != nil {
 			return "", fmt.Errorf("secret %q: %w", u.Name, err)
+		}
+		if esc != v {
+			*used = append(*used, esc)
 		}
 		b = append(append(b, t.text[last:u.Start]...), esc...)
 		last = u.End

@@ -143,3 +143,34 @@ func TestHeaderRefusesLineBreaks(t *testing.T) {
 		t.Fatalf("header expansion: %v", err)
 	}
 }
+
+// The scrubber finds a credential in every encoding the redactor knows,
+// and in the escaped form a template gave it, whichever the driver quotes.
+func TestScrubberEncodings(t *testing.T) {
+	const pw = `canary "p@ss"/w\rd-NOT-REAL`
+	t.Setenv("HUSH_CRED_SCRUB", pw)
+	st := openStore(t, secret.Decl{Name: "PW", From: "env://HUSH_CRED_SCRUB"})
+	p, err := st.Pin("PW")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Release()
+	e, err := cred.Set{cred.New("postgres://app@h/db?password=${secret:PW}", cred.DSN)}.Expand(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := e.Scrubber()
+	for i, form := range []string{pw, `canary \"p@ss\"/w\\rd-NOT-REAL`, "canary%20%22p%40ss%22%2Fw%5Crd-NOT-REAL", e.Values[0]} {
+		got, changed := s.Scrub("error near " + form + " here")
+		if !changed || strings.Contains(got, "canary") {
+			t.Errorf("form %d not scrubbed: %q", i, strings.ReplaceAll(got, "canary", "[CANARY]"))
+		}
+	}
+	if got, changed := s.Scrub("syntax error at or near SELECT"); changed || got != "syntax error at or near SELECT" {
+		t.Errorf("plain text changed: %q", got)
+	}
+	var none *cred.Scrubber
+	if got, changed := none.Scrub("x"); changed || got != "x" {
+		t.Error("a nil scrubber changed its input")
+	}
+}

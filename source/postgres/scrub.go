@@ -1,60 +1,29 @@
 package postgres
 
 import (
-	"cmp"
-	"net/url"
 	"reflect"
-	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/hushmcp/hush/redact"
+	"github.com/hushmcp/hush/source/cred"
 )
 
-// minScrubLen is the shortest password scrubbed from error text: a shorter
-// one would match inside ordinary words.
-const minScrubLen = 4
-
 // scrubber replaces a pool's DSN and password, in every form they may take
-// in error text, with redact.Placeholder. A nil *scrubber replaces nothing.
-type scrubber struct {
-	forms []string // longest first, so the DSN goes whole before its parts
-	r     *strings.Replacer
-}
+// in error text, with redact.Placeholder: the shared cred.Scrubber, plus
+// two forms only PostgreSQL produces: the password quoted for a key/value
+// DSN (libpq escapes ' and \), and the password exactly as written in the
+// DSN's userinfo (escapes included), which no encoding of the password
+// alone produces when the DSN was written by hand. A nil *scrubber replaces
+// nothing.
+type scrubber struct{ *cred.Scrubber }
 
 func newScrubber(dsn, password string) *scrubber {
-	forms := []string{dsn}
-	if len(password) >= minScrubLen {
-		forms = append(forms, passwordForms(dsn, password)...)
+	values := []string{dsn, password, strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(password)}
+	if raw, ok := userinfoPassword(dsn); ok {
+		values = append(values, raw)
 	}
-	slices.SortStableFunc(forms, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
-	forms = slices.Compact(forms)
-	pairs := make([]string, 0, 2*len(forms))
-	for _, f := range forms {
-		pairs = append(pairs, f, redact.Placeholder)
-	}
-	return &scrubber{forms: forms, r: strings.NewReplacer(pairs...)}
-}
-
-// passwordForms lists password raw, URL-escaped three ways, escaped for a
-// quoted key/value DSN, Go-quoted (as %q prints it), and as written in
-// dsn's userinfo.
-func passwordForms(dsn, password string) []string {
-	q := strconv.Quote(password)
-	forms := []string{
-		password,
-		q[1 : len(q)-1],
-		url.QueryEscape(password),
-		url.PathEscape(password),
-		strings.TrimPrefix(url.UserPassword("", password).String(), ":"),
-		strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(password),
-	}
-	if raw, ok := userinfoPassword(dsn); ok && len(raw) >= minScrubLen {
-		forms = append(forms, raw)
-	}
-	return forms
+	return &scrubber{cred.NewScrubber(values...)}
 }
 
 // userinfoPassword returns the password of a URL DSN exactly as written,
@@ -77,10 +46,10 @@ func userinfoPassword(dsn string) (string, bool) {
 
 // scrub returns text with every form replaced, and whether it held one.
 func (s *scrubber) scrub(text string) (string, bool) {
-	if s == nil || !slices.ContainsFunc(s.forms, func(f string) bool { return strings.Contains(text, f) }) {
+	if s == nil {
 		return text, false
 	}
-	return s.r.Replace(text), true
+	return s.Scrub(text)
 }
 
 // scrubbedError is a database error whose text held a credential: the
