@@ -102,7 +102,8 @@ func (a *authenticator) ensureToken() (uint64, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.cfg.TokenFile != "" {
-		return a.gen, a.readTokenFileLocked(false)
+		err := a.readTokenFileLocked(false)
+		return a.gen, err
 	}
 	if a.tok == "" {
 		tok := a.getenv(api.EnvVaultToken)
@@ -123,7 +124,7 @@ func (a *authenticator) readTokenFileLocked(force bool) error {
 		return a.tokenFileErr()
 	}
 	st := fileStamp{mod: fi.ModTime(), size: fi.Size()}
-	if st == a.stamp && a.tok != "" && !force {
+	if st.mod.Equal(a.stamp.mod) && st.size == a.stamp.size && a.tok != "" && !force {
 		return nil
 	}
 	b, err := os.ReadFile(a.cfg.TokenFile)

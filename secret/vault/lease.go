@@ -58,12 +58,14 @@ func (l *lease) snapshot() driver.Snapshot {
 	return driver.Snapshot{Data: append([]byte(nil), l.data...), Version: l.id, ExpiresAt: l.expires}
 }
 
-// held returns the held lease's snapshot while it needs no replacing.
+// held returns the held lease's snapshot while it needs no replacing. A
+// lease inside its safety margin is replaced by this fetch even before the
+// loop says so: the store refreshes leased values near their expiry.
 func (d *Driver) held() (driver.Snapshot, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	l := d.cur
-	if l == nil || l.replace || !time.Now().Before(l.expires) {
+	if l == nil || l.replace || l.expires.Sub(time.Now()) <= l.margin {
 		return driver.Snapshot{}, false
 	}
 	return l.snapshot(), true
@@ -88,7 +90,7 @@ func (d *Driver) run() {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
-		gen, relogged := d.c.auth.changed()
+		_, relogged := d.c.auth.changed()
 		wait, ok := d.plan(time.Now())
 		timer.Stop()
 		var fire <-chan time.Time
@@ -101,7 +103,7 @@ func (d *Driver) run() {
 			return
 		case <-d.kick:
 		case <-relogged:
-			d.onLogin(gen)
+			d.onLogin()
 		case <-fire:
 			d.step()
 		}
@@ -210,11 +212,11 @@ func (d *Driver) renewFailedLocked(l *lease, now time.Time, err error) {
 
 // onLogin replaces a lease obtained under an older token: Vault revokes a
 // token's leases with it.
-func (d *Driver) onLogin(oldGen uint64) {
+func (d *Driver) onLogin() {
 	gen, _ := d.c.auth.changed()
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if l := d.cur; l != nil && l.gen < gen && gen != oldGen {
+	if l := d.cur; l != nil && l.gen < gen {
 		d.replaceLocked(l, LeaseReplacing, "new login")
 	}
 }
@@ -281,6 +283,14 @@ type Status struct {
 	State          LeaseState // empty for a KV secret
 	ExpiresAt      time.Time
 	RenewalFailing bool // true while renewals fail (not a planned replacement)
+}
+
+// LeaseStatus reports the held lease's state and whether renewals are
+// failing, for a health report that tells "expiring as planned" from
+// "renewal failing". Both are empty/false for a KV secret.
+func (d *Driver) LeaseStatus() (state string, renewalFailing bool) {
+	st := d.Status()
+	return string(st.State), st.RenewalFailing
 }
 
 // Status reports the held lease.
