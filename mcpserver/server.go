@@ -74,7 +74,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	if impl.Version == "" {
 		impl.Version = "dev"
 	}
-	s.mcp = mcp.NewServer(impl, &mcp.ServerOptions{Logger: s.log, Capabilities: &mcp.ServerCapabilities{}})
+	s.mcp = mcp.NewServer(impl, &mcp.ServerOptions{Logger: sdkLogger(s.log), Capabilities: &mcp.ServerCapabilities{}})
 	if err := s.addTools(cfg.Kinds.Tools, cfg.Tools); err != nil {
 		return nil, err
 	}
