@@ -237,7 +237,12 @@ func (c *client) cachedMount(full string) (mountInfo, bool) {
 // answers 404, and then the mount is taken as KV v1, as the CLI does.
 func (c *client) lookupMount(ctx context.Context, full string) (mountInfo, error) {
 	first, _, _ := strings.Cut(full, "/")
-	sec, err := c.read(ctx, "sys/internal/ui/mounts/"+full, nil)
+	var sec *api.Secret
+	err := c.call(ctx, "mount lookup", full, func(ctx context.Context) error {
+		var err error
+		sec, err = c.api.Logical().ReadWithContext(ctx, "sys/internal/ui/mounts/"+full)
+		return err
+	})
 	switch {
 	case err != nil && statusOf(err) == http.StatusNotFound:
 		return mountInfo{path: first + "/", kv: 1}, nil
