@@ -12,6 +12,7 @@ import (
 // and read-only) with the same statement straight on a pgx pool of the same
 // size. The read-only path pipelines BEGIN READ ONLY and COMMIT with the
 // statement: one round trip, with more work for the client and server.
+// The parallel runs have more callers than the pool has connections.
 func BenchmarkSelect(b *testing.B) {
 	e := newEnv(b)
 	s := e.open(b, 4)
@@ -30,6 +31,21 @@ func BenchmarkSelect(b *testing.B) {
 			}
 		}
 	})
+	// More callers than connections: a connection's time between calls
+	// (such as resetting its session) shows here, not in the serial runs.
+	for _, ro := range []bool{false, true} {
+		b.Run(map[bool]string{false: "source-parallel", true: "source-readonly-parallel"}[ro], func(b *testing.B) {
+			b.SetParallelism(4)
+			b.RunParallel(func(pb *testing.PB) {
+				for i := int64(0); pb.Next(); i++ {
+					if _, err := s.Query(b.Context(), source.Query{SQL: stmt, Args: []any{i}, ReadOnly: ro}); err != nil {
+						b.Error(e.scrub(err))
+						return
+					}
+				}
+			})
+		})
+	}
 	b.Run("pgxpool", func(b *testing.B) {
 		cfg, err := pgxpool.ParseConfig(srv.DSN(e.role, e.password, appDB))
 		if err != nil {

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,18 +16,21 @@ import (
 
 // Query runs q with its args bound as parameters and returns at most
 // q.MaxRows rows (more are read from the server and discarded, and
-// Truncated is set). With q.ReadOnly it runs inside a READ ONLY transaction,
-// so the server rejects any write. Errors never repeat an argument's value.
+// Truncated is set). Every call runs in its own transaction, READ ONLY with
+// q.ReadOnly so that the server rejects any write, and leaves the session
+// as it found it (see reset.go). Errors never repeat an argument's value.
 // It honours ctx; a timeout returns an error wrapping
 // context.DeadlineExceeded. Safe for concurrent use.
 func (s *Source) Query(ctx context.Context, q source.Query) (*source.Result, error) {
 	var res *source.Result
 	err := s.withConn(ctx, func(p *pool, c *pgxpool.Conn) error {
+		markDirty(c.Conn()) // until the call's own reset says otherwise
+		defer cleanSession(ctx, c.Conn())
 		var err error
 		if q.ReadOnly {
 			res, err = p.queryReadOnly(ctx, c, q)
 		} else {
-			res, err = query(ctx, c, q)
+			res, err = p.queryReadWrite(ctx, c, q)
 		}
 		if err != nil {
 			return s.queryError(ctx, p, hideArgs(err))
@@ -34,6 +38,29 @@ func (s *Source) Query(ctx context.Context, q source.Query) (*source.Result, err
 		return nil
 	})
 	return res, err
+}
+
+// queryReadWrite runs q in its own transaction, pipelined with the session
+// reset like a read-only call. A statement that cannot run in a
+// transaction block (VACUUM, CREATE INDEX CONCURRENTLY, a procedure that
+// commits) is refused by the server before it takes effect, or rolled back
+// with the transaction, so it then runs again on its own; cleanSession
+// resets the session after it.
+func (p *pool) queryReadWrite(ctx context.Context, c *pgxpool.Conn, q source.Query) (*source.Result, error) {
+	res, err := p.queryInTx(ctx, c, q, readWriteTx, readWriteReset)
+	if !needsOwnTransaction(err) {
+		return res, err
+	}
+	return query(ctx, c, q)
+}
+
+// needsOwnTransaction reports whether err is the server refusing to run a
+// statement inside a transaction block: SQLSTATE 25001 (active SQL
+// transaction) or 2D000 (invalid transaction termination, from a COMMIT in
+// a procedure).
+func needsOwnTransaction(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "25001" || pgErr.Code == "2D000")
 }
 
 type querier interface {

@@ -15,9 +15,9 @@ import (
 	"github.com/hushmcp/hush/source"
 )
 
-// A read-only call sends BEGIN READ ONLY, the statement and COMMIT as one
-// pipelined batch: one round trip, like a read-write call, with the
-// database enforcing read-only. Every call opens its own READ ONLY
+// A read-only call sends BEGIN READ ONLY, the statement, a session reset
+// (see reset.go) and COMMIT as one pipelined batch: one round trip, like a
+// read-write call, with the database enforcing read-only. Every call opens its own READ ONLY
 // transaction, so no session setting a caller may change
 // (default_transaction_read_only through set_config, SET SESSION
 // CHARACTERISTICS) can make a later call on the same connection writable.
@@ -37,20 +37,31 @@ import (
 // context has already ended.
 const rollbackTimeout = 5 * time.Second
 
-var readOnlyTx = pgx.TxOptions{AccessMode: pgx.ReadOnly}
+var (
+	readOnlyTx  = pgx.TxOptions{AccessMode: pgx.ReadOnly}
+	readWriteTx = pgx.TxOptions{AccessMode: pgx.ReadWrite}
+)
 
 // queryReadOnly runs q on c in its own READ ONLY transaction, in one round
 // trip once the pool knows q.SQL's parameter types.
 func (p *pool) queryReadOnly(ctx context.Context, c *pgxpool.Conn, q source.Query) (*source.Result, error) {
+	return p.queryInTx(ctx, c, q, readOnlyTx, readOnlyReset)
+}
+
+// queryInTx runs q on c in its own transaction with opts, followed by the
+// session reset statements and COMMIT, as one pipelined batch. A
+// connection it leaves clean is marked so.
+func (p *pool) queryInTx(ctx context.Context, c *pgxpool.Conn, q source.Query, opts pgx.TxOptions, reset []string) (*source.Result, error) {
 	if err := p.params.checkArgs(ctx, c.Conn(), q); err != nil {
 		return nil, err
 	}
 	b := &pgx.Batch{}
-	b.BeginTx(readOnlyTx)
+	b.BeginTx(opts)
 	b.Queue(q.SQL, q.Args...)
+	queueReset(b, reset)
 	b.Queue("COMMIT")
 	br := c.SendBatch(ctx, b)
-	res, err := readBatch(br, q.MaxRows)
+	res, clean, err := readBatch(br, q.MaxRows, reset)
 	if cerr := br.Close(); err == nil {
 		err = cerr
 	}
@@ -58,26 +69,34 @@ func (p *pool) queryReadOnly(ctx context.Context, c *pgxpool.Conn, q source.Quer
 		rollback(ctx, br.Tx())
 		return nil, unwrapBatch(err)
 	}
+	if clean {
+		markClean(c.Conn())
+	}
 	return res, nil
 }
 
-// readBatch reads the results of BEGIN, the statement and COMMIT.
-func readBatch(br pgx.BatchResults, maxRows int) (*source.Result, error) {
+// readBatch reads the results of BEGIN, the statement, the session reset
+// and COMMIT, and reports whether the reset left the session clean.
+func readBatch(br pgx.BatchResults, maxRows int, reset []string) (*source.Result, bool, error) {
 	if _, err := br.Exec(); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	rows, err := br.Query()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	res, err := collect(rows, maxRows)
 	if err != nil {
-		return nil, err
+		return nil, false, err
+	}
+	clean, err := readReset(br, reset)
+	if err != nil {
+		return nil, false, err
 	}
 	if _, err := br.Exec(); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return res, nil
+	return res, clean, nil
 }
 
 // rollback ends tx if the batch left it open (a no-op after COMMIT). With
