@@ -7,6 +7,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 
 	"github.com/hushmcp/hush/source"
+	"github.com/hushmcp/hush/source/cred"
 )
 
 // itemName is the pattern for source and tool names.
@@ -87,18 +88,15 @@ func (d *decoder) template(e entry, dst *string) bool {
 // refMark stands in for each ${secret:...} while a DSN's structure is read.
 const refMark = "\x00ref\x00"
 
-var (
-	urlScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*$`)
-	// kvPassword finds password-like keys in key/value DSNs
-	// ("host=h password=x") and in URL query strings ("?sslpassword=x").
-	kvPassword = regexp.MustCompile(`(?i)(?:^|[\s?&;])[a-z_]*(?:password|passwd|pwd)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s&;]*)`)
-)
+// kvPassword finds password-like keys in key/value DSNs ("host=h
+// password=x") and in URL query strings ("?sslpassword=x").
+var kvPassword = regexp.MustCompile(`(?i)(?:^|[\s?&;])[a-z_]*(?:password|passwd|pwd)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s&;]*)`)
 
 // literalPassword reports whether dsn holds a password that is not made
 // only of ${secret:...} references.
 func literalPassword(dsn string) bool {
 	masked := refAny.ReplaceAllString(dsn, refMark)
-	if pw, ok := userinfoPassword(masked); ok && !onlyRefs(pw) {
+	if pw, ok := cred.UserinfoPassword(masked); ok && !onlyRefs(pw) {
 		return true
 	}
 	for _, m := range kvPassword.FindAllStringSubmatch(masked, -1) {
@@ -107,30 +105,6 @@ func literalPassword(dsn string) bool {
 		}
 	}
 	return false
-}
-
-// userinfoPassword returns the password of scheme://user:password@host.
-// Besides the strict URL grammar (userinfo ends the authority) it accepts an
-// unescaped '#', '?' or '@' in the password, a common mistake that still
-// leaves the password in the file.
-func userinfoPassword(s string) (string, bool) {
-	scheme, rest, ok := strings.Cut(s, "://")
-	if !ok || !urlScheme.MatchString(scheme) {
-		return "", false
-	}
-	authority, _, _ := strings.Cut(rest, "/")
-	if i := strings.IndexAny(authority, "?#"); i >= 0 && !strings.Contains(authority[i:], "@") {
-		authority = authority[:i]
-	}
-	at := strings.LastIndex(authority, "@")
-	if at < 0 {
-		return "", false
-	}
-	user, pw, ok := strings.Cut(authority[:at], ":")
-	if !ok || strings.ContainsAny(user, "?#") {
-		return "", false
-	}
-	return pw, true
 }
 
 func onlyRefs(s string) bool { return strings.ReplaceAll(s, refMark, "") == "" }

@@ -20,28 +20,10 @@ type scrubber struct{ *cred.Scrubber }
 
 func newScrubber(dsn, password string) *scrubber {
 	values := []string{dsn, password, strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(password)}
-	if raw, ok := userinfoPassword(dsn); ok {
+	if raw, ok := cred.UserinfoPassword(dsn); ok {
 		values = append(values, raw)
 	}
 	return &scrubber{cred.NewScrubber(values...)}
-}
-
-// userinfoPassword returns the password of a URL DSN exactly as written,
-// escapes included ("p%40ss" for "p@ss").
-func userinfoPassword(dsn string) (string, bool) {
-	_, rest, ok := strings.Cut(dsn, "://")
-	if !ok {
-		return "", false
-	}
-	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-		rest = rest[:i]
-	}
-	at := strings.LastIndexByte(rest, '@')
-	if at < 0 {
-		return "", false
-	}
-	_, pw, ok := strings.Cut(rest[:at], ":")
-	return pw, ok
 }
 
 // scrub returns text with every form replaced, and whether it held one.
