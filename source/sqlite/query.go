@@ -11,9 +11,11 @@ import (
 
 // Query runs q with its args bound as parameters and returns at most
 // q.MaxRows rows, setting Truncated when more existed. With q.ReadOnly it
-// runs on the read-only pool, where SQLite rejects any write. It honours
-// ctx: a timeout interrupts the statement and returns an error wrapping
-// context.DeadlineExceeded. Safe for concurrent use.
+// runs on the read-only pool, where SQLite rejects any write and the
+// authorizer refuses ATTACH, VACUUM, pragmas that set, temporary tables and
+// transactions (see readOnlyPolicy). It honours ctx: a timeout interrupts
+// the statement and returns an error wrapping context.DeadlineExceeded.
+// Safe for concurrent use.
 func (s *Source) Query(ctx context.Context, q source.Query) (*source.Result, error) {
 	l, err := s.live.Acquire()
 	if err != nil {
@@ -21,19 +23,37 @@ func (s *Source) Query(ctx context.Context, q source.Query) (*source.Result, err
 	}
 	defer l.Release()
 	d := l.Value()
-	db := d.rw
+	run := queryReadWrite
 	if q.ReadOnly {
-		db = d.ro
+		run = queryReadOnly
 	}
-	rows, err := db.QueryContext(ctx, q.SQL, q.Args...)
-	if err != nil {
-		return nil, s.wrap(ctx, d, "query", err)
-	}
-	res, err := collect(rows, q.MaxRows)
+	res, err := run(ctx, d, q)
 	if err != nil {
 		return nil, s.wrap(ctx, d, "query", err)
 	}
 	return res, nil
+}
+
+func queryReadWrite(ctx context.Context, d *dbs, q source.Query) (*source.Result, error) {
+	rows, err := d.rw.QueryContext(ctx, q.SQL, q.Args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, q.MaxRows)
+}
+
+// queryReadOnly runs q on the read-only pool under readOnlyPolicy.
+func queryReadOnly(ctx context.Context, d *dbs, q source.Query) (*source.Result, error) {
+	c, err := readOnlyConn(ctx, d.ro)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	rows, err := c.QueryContext(ctx, q.SQL, q.Args...)
+	if err != nil {
+		return nil, notAllowed(err)
+	}
+	return collect(rows, q.MaxRows)
 }
 
 // collect reads at most maxRows rows (0: all) into a Result. Stopping
