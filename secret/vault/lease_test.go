@@ -245,3 +245,42 @@ func TestStoreReleasesReplacedLease(t *testing.T) {
 		}
 	})
 }
+
+// Through the store, across an outage longer than the lease: the held
+// credentials are served until they expire, health turns degraded when new
+// ones cannot be had, then expired, and recovers by itself.
+func TestStoreLeaseThroughOutage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, nil)
+		e.srv.MountDatabase("database")
+		e.srv.SetRole("database", "ro", vaulttest.Role{TTL: time.Hour})
+		s := e.store(t, secret.Decl{Name: "DB", From: "vault://database/creds/ro"})
+		first, _ := s.Get("DB")
+		synctest.Wait()
+		e.srv.ResetCounts()
+		e.srv.SetFault(vaulttest.Fault{Down: true})
+		time.Sleep(40 * time.Minute)
+		if h := s.Health()[0]; h.Status != secret.StatusOK || h.Version != first.Meta().Version {
+			t.Errorf("40 min into the outage: %s %q, want ok on the held lease", h.Status, h.LastError)
+		}
+		time.Sleep(18 * time.Minute)
+		if h := s.Health()[0]; h.Status != secret.StatusDegraded || h.LastError != "unavailable" {
+			t.Errorf("past the safety margin: %s %q, want degraded/unavailable", h.Status, h.LastError)
+		}
+		if v, ok := s.Get("DB"); !ok || v.Meta().Version != first.Meta().Version {
+			t.Error("held credentials not served while still valid")
+		}
+		time.Sleep(10 * time.Minute)
+		if h := s.Health()[0]; h.Status != secret.StatusExpired {
+			t.Errorf("after expiry: %s, want expired", h.Status)
+		}
+		if n := e.srv.Count(vaulttest.Rejected); n > 60 {
+			t.Errorf("%d requests during a 68 min outage: not backing off", n)
+		}
+		e.srv.SetFault(vaulttest.Fault{})
+		time.Sleep(2 * time.Minute)
+		if h := s.Health()[0]; h.Status != secret.StatusOK || h.Version == first.Meta().Version {
+			t.Errorf("after the outage: %s on version changed %v, want ok on a new lease", h.Status, h.Version != first.Meta().Version)
+		}
+	})
+}
