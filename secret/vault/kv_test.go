@@ -3,6 +3,7 @@ package vault_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -230,4 +231,45 @@ func TestVersionOnKVv1MountRefused(t *testing.T) {
 	e.srv.PutKV("kv", "app", map[string]any{"password": kvPassword})
 	_, err := fetch(e.open(t, "vault://kv/app?version=2"))
 	checkErr(t, "version on KV v1", err, driver.ErrInvalid)
+}
+
+// TLS settings of the vault: block reach the official client: an unknown
+// CA and a wrong server name are refused as unavailable with the reason,
+// the right CA works.
+func TestTLSSettings(t *testing.T) {
+	srv := vaulttest.New()
+	url, ca := srv.ListenTLS(t)
+	srv.MountKV("secret", 2)
+	srv.PutKV("secret", "app", map[string]any{"password": kvPassword})
+	read := func(tweak func(*vault.Config)) error {
+		o := &vault.Opener{Getenv: func(string) string { return srv.RootToken() }}
+		cfg := vault.DefaultConfig()
+		cfg.Address = url
+		tweak(&cfg)
+		if err := o.Configure(context.Background(), &cfg); err != nil {
+			return err
+		}
+		defer o.Close()
+		d, err := o.OpenSecret(context.Background(), mustRef(t, "vault://secret/data/app"))
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		_, err = d.Fetch(context.Background())
+		return err
+	}
+	err := read(func(*vault.Config) {})
+	checkErr(t, "unknown CA", err, driver.ErrUnavailable, srv.RootToken())
+	if err != nil && !strings.Contains(err.Error(), "unknown authority") {
+		t.Errorf("unknown CA: reason not given: %v", err)
+	}
+	if err := read(func(c *vault.Config) { c.CAFile = ca }); err != nil {
+		t.Errorf("with the CA: %s", safe(err))
+	}
+	err = read(func(c *vault.Config) { c.CAFile, c.TLSServerName = ca, "vault.wrong.example" })
+	checkErr(t, "wrong server name", err, driver.ErrUnavailable)
+	if err := read(func(c *vault.Config) { c.TLSSkipVerify = true }); err != nil {
+		t.Errorf("skip verify: %s", safe(err))
+	}
+	checkErr(t, "missing CA file", read(func(c *vault.Config) { c.CAFile = ca + ".missing" }), driver.ErrInvalid)
 }

@@ -25,12 +25,15 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -120,6 +123,25 @@ func (s *Server) Listen(t testing.TB) string {
 	s.listener = srv
 	s.mu.Unlock()
 	return srv.URL
+}
+
+// ListenTLS serves the handler over HTTPS on a loopback port until the test
+// ends. It returns the URL and a PEM file holding the server's certificate
+// (valid for 127.0.0.1 and example.com) to use as the CA.
+func (s *Server) ListenTLS(t testing.TB) (url, caFile string) {
+	srv := httptest.NewUnstartedServer(s)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are what tests provoke
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	s.mu.Lock()
+	s.listener = srv
+	s.mu.Unlock()
+	caFile = filepath.Join(t.TempDir(), "vault-ca.pem")
+	block := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	if err := os.WriteFile(caFile, block, 0o600); err != nil {
+		t.Fatalf("write CA: %v", err)
+	}
+	return srv.URL, caFile
 }
 
 // SetFault replaces the injected fault; Fault{} clears it.
