@@ -166,6 +166,18 @@ func (c *client) renewLease(ctx context.Context, id string, increment time.Durat
 	return sec, err
 }
 
+// lookupLease asks Vault whether a lease is still alive; Vault answers 400
+// for one it no longer knows.
+func (c *client) lookupLease(ctx context.Context, id string) (*api.Secret, error) {
+	var sec *api.Secret
+	err := c.call(ctx, "lease lookup", "", func(ctx context.Context) error {
+		var err error
+		sec, err = c.api.Sys().LookupWithContext(ctx, id)
+		return err
+	})
+	return sec, err
+}
+
 func (c *client) revokeLease(ctx context.Context, id string) error {
 	return c.call(ctx, "lease revoke", "", func(ctx context.Context) error {
 		return c.api.Sys().RevokeWithContext(ctx, id)

@@ -62,7 +62,7 @@ func (d *Driver) Fetch(ctx context.Context) (driver.Snapshot, error) {
 	defer stop()
 	d.fetchMu.Lock()
 	defer d.fetchMu.Unlock()
-	if snap, ok := d.held(); ok {
+	if snap, ok := d.held(ctx); ok {
 		return snap, nil
 	}
 	snap, l, err := d.read(ctx)

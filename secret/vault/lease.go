@@ -34,6 +34,7 @@ type lease struct {
 	gen       uint64        // token generation that obtained it
 
 	expires time.Time
+	checked time.Time // when Vault last confirmed it
 	state   LeaseState
 	replace bool // new credentials wanted: Fetch obtains them
 	nextAt  time.Time
@@ -44,7 +45,7 @@ func newLease(sec *api.Secret, data []byte, gen uint64, now time.Time) *lease {
 	ttl := time.Duration(sec.LeaseDuration) * time.Second
 	l := &lease{
 		id: sec.LeaseID, data: data, renewable: sec.Renewable, ttl: ttl, gen: gen,
-		margin: fraction(ttl, 0.05, 0.15), expires: now.Add(ttl), bo: newBackoff(renewBackoffMin),
+		margin: fraction(ttl, 0.05, 0.15), expires: now.Add(ttl), checked: now, bo: newBackoff(renewBackoffMin),
 	}
 	if l.renewable {
 		l.state, l.nextAt = LeaseValid, now.Add(renewDelay(ttl))
@@ -61,15 +62,39 @@ func (l *lease) snapshot() driver.Snapshot {
 // held returns the held lease's snapshot while it needs no replacing. A
 // lease inside its safety margin is replaced by this fetch even before the
 // loop says so: the store refreshes leased values near their expiry.
-func (d *Driver) held() (driver.Snapshot, bool) {
+//
+// A lease Vault has not confirmed for verifyAfter is looked up first: a
+// source whose login was refused asks the store to re-read, and a lease
+// revoked behind our back must then be replaced, not served again. If Vault
+// cannot be asked, the held lease is served: it is still the best we have.
+func (d *Driver) held(ctx context.Context) (driver.Snapshot, bool) {
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	l := d.cur
 	if l == nil || l.replace || l.expires.Sub(time.Now()) <= l.margin {
+		d.mu.Unlock()
 		return driver.Snapshot{}, false
 	}
-	return l.snapshot(), true
+	snap, fresh := l.snapshot(), time.Since(l.checked) < verifyAfter
+	d.mu.Unlock()
+	if fresh {
+		return snap, true
+	}
+	_, err := d.c.lookupLease(ctx, l.id)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	switch {
+	case err == nil:
+		l.checked = time.Now()
+	case errors.Is(err, driver.ErrInvalid) || errors.Is(err, driver.ErrNotFound):
+		d.replaceLocked(l, LeaseReplacing, "lease gone")
+		return driver.Snapshot{}, false
+	}
+	return snap, true
 }
+
+// verifyAfter is how long a lease counts as confirmed after Vault last
+// granted, renewed or looked it up.
+const verifyAfter = 30 * time.Second
 
 // hold makes l the held lease; the one it replaces waits for Release.
 func (d *Driver) hold(l *lease) {
@@ -188,7 +213,7 @@ func (d *Driver) renew(l *lease) {
 }
 
 func (d *Driver) renewedLocked(l *lease, now time.Time, granted time.Duration) {
-	l.expires, l.state = now.Add(granted), LeaseValid
+	l.expires, l.state, l.checked = now.Add(granted), LeaseValid, now
 	l.bo.reset()
 	if granted < l.ttl || granted <= l.margin {
 		d.replaceLocked(l, LeaseReplacing, "max ttl reached")

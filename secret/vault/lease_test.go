@@ -284,3 +284,27 @@ func TestStoreLeaseThroughOutage(t *testing.T) {
 		}
 	})
 }
+
+// A fetch outside the schedule (a source saw its login refused and asked
+// the store to re-read) checks a lease Vault has not confirmed lately, and
+// replaces it when Vault no longer knows it. Fetches right after a grant or
+// renewal ask nothing.
+func TestFetchReplacesLeaseRevokedBehindOurBack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, nil)
+		e.srv.MountDatabase("database")
+		e.srv.SetRole("database", "ro", vaulttest.Role{TTL: time.Hour})
+		d := e.open(t, "vault://database/creds/ro")
+		first := mustFetch(t, d)
+		mustFetch(t, d)
+		if n := e.srv.Count(vaulttest.LeaseLookups); n != 0 {
+			t.Errorf("%d lookups of a lease just granted", n)
+		}
+		time.Sleep(time.Minute)
+		e.srv.RevokeLease(first.Version)
+		next := mustFetch(t, d)
+		if next.Version == first.Version || e.srv.Lease(next.Version) != vaulttest.LeaseActive {
+			t.Error("a revoked lease was served again")
+		}
+	})
+}

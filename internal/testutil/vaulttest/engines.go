@@ -39,6 +39,7 @@ type Role struct {
 
 type lease struct {
 	id, token  string
+	issued     time.Time
 	ttl        time.Duration
 	expires    time.Time
 	maxExpires time.Time
@@ -292,7 +293,7 @@ func (s *Server) newLease(prefix, tok string, r Role) *lease {
 		pw = "canary-pw-" + newID(8) + Marker
 	}
 	l := &lease{
-		id: prefix + "/" + newID(12), token: tok, ttl: r.TTL, expires: now.Add(r.TTL), renewable: !r.NonRenewable,
+		id: prefix + "/" + newID(12), token: tok, issued: now, ttl: r.TTL, expires: now.Add(r.TTL), renewable: !r.NonRenewable,
 		data: map[string]any{"username": "v-token-" + newID(5), "password": pw},
 	}
 	if r.MaxTTL > 0 {
@@ -331,6 +332,25 @@ func (s *Server) renewLease(w http.ResponseWriter, req *request) {
 		resp.Warnings = []string{warning}
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// lookupLease serves PUT sys/leases/lookup; Vault answers 400 "invalid
+// lease" for a lease it does not know (expired and revoked ones included).
+func (s *Server) lookupLease(w http.ResponseWriter, req *request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.counts[LeaseLookups]++
+	now := time.Now()
+	l := s.leases[str(req.body, "lease_id")]
+	if l == nil || !s.leaseValid(l, now) {
+		writeErrors(w, http.StatusBadRequest, "invalid lease")
+		return
+	}
+	writeJSON(w, http.StatusOK, newResponse(map[string]any{
+		"id": l.id, "issue_time": l.issued.UTC().Format(time.RFC3339Nano),
+		"expire_time": l.expires.UTC().Format(time.RFC3339Nano), "last_renewal": nil,
+		"renewable": l.renewable, "ttl": secs(l.expires.Sub(now)),
+	}))
 }
 
 // revokeLease serves PUT sys/leases/revoke; like Vault it answers 204 for a

@@ -87,6 +87,8 @@ func (s *Server) route(w http.ResponseWriter, req *request) {
 		s.mountInfo(w, strings.TrimPrefix(p, "sys/internal/ui/mounts/"))
 	case p == "sys/leases/renew" && isWrite(req.r):
 		s.renewLease(w, req)
+	case p == "sys/leases/lookup" && isWrite(req.r):
+		s.lookupLease(w, req)
 	case p == "sys/leases/revoke" && isWrite(req.r):
 		s.revokeLease(w, req)
 	case p == "auth/token/lookup-self" && req.r.Method == http.MethodGet:

@@ -51,6 +51,7 @@ const (
 	CredsIssued   = "creds"          // credentials issued (new leases)
 	LeaseRenewals = "lease_renew"    // sys/leases/renew calls
 	Revocations   = "lease_revoke"   // sys/leases/revoke calls
+	LeaseLookups  = "lease_lookup"   // sys/leases/lookup calls
 	Logins        = "login"          // approle and kubernetes logins
 	TokenRenewals = "token_renew"    // auth/token/renew-self calls
 	TokenLookups  = "token_lookup"   // auth/token/lookup-self calls

@@ -105,8 +105,14 @@ func TestLeaseRenewCapRevokeAndTokenDeath(t *testing.T) {
 			t.Fatalf("renewing an expired lease: %v", err)
 		}
 		second, _ := c.Logical().Read("database/creds/ro")
+		if l, err := c.Sys().Lookup(second.LeaseID); err != nil || l.Data["ttl"] == nil {
+			t.Fatalf("lookup: %v", err)
+		}
 		if err := c.Sys().Revoke(second.LeaseID); err != nil || s.Lease(second.LeaseID) != vaulttest.LeaseRevoked {
 			t.Fatalf("revoke: %v", err)
+		}
+		if _, err := c.Sys().Lookup(second.LeaseID); status(err) != http.StatusBadRequest {
+			t.Fatalf("lookup of a revoked lease: %v", err)
 		}
 		third, _ := c.Logical().Read("database/creds/ro")
 		s.RevokeToken(tok)
