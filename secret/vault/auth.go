@@ -305,8 +305,13 @@ func (a *authenticator) resolve(ctx context.Context, key, from string) (string, 
 		return "", fmt.Errorf("vault approle %s: not a usable secret reference: %w", key, driver.ErrInvalid)
 	}
 	b, err := fetchRef(ctx, a.mux, ref)
-	if err != nil {
+	switch {
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		return "", fmt.Errorf("vault approle %s: %w", key, err)
+	case err != nil:
+		// The Vault secret is not missing: Hush cannot log in. Other
+		// providers' errors hold no values, so their text is kept.
+		return "", fmt.Errorf("vault approle %s: %v: %w", key, err, driver.ErrPermission)
 	}
 	return string(bytes.TrimSpace(b)), nil
 }

@@ -215,3 +215,15 @@ func TestEnvTokenAtMaxTTLStopsRenewing(t *testing.T) {
 		checkErr(t, "expired token", err, driver.ErrPermission)
 	})
 }
+
+// A missing AppRole credential is a login problem (permission), not a
+// missing Vault secret, and its reference is named.
+func TestAppRoleCredentialMissing(t *testing.T) {
+	e := kvEnv(t, appRole)
+	e.setVar("ROLE_ID", roleID)
+	_, err := fetch(e.open(t, "vault://secret/data/app"))
+	checkErr(t, "missing secret_id", err, driver.ErrPermission, roleID)
+	if err != nil && !strings.Contains(err.Error(), "SECRET_ID") {
+		t.Errorf("error does not name the reference: %v", err)
+	}
+}

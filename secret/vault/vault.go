@@ -46,6 +46,7 @@ package vault
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -83,6 +84,7 @@ type Opener struct {
 
 var (
 	_ secret.Configurer = (*Opener)(nil)
+	_ io.Closer         = (*Opener)(nil)
 	_ driver.Driver     = (*Driver)(nil)
 	_ driver.Watcher    = (*Driver)(nil)
 	_ driver.Static     = (*Driver)(nil)
