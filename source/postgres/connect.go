@@ -27,6 +27,7 @@ func (s *Source) connect(ctx context.Context, dsn string) (*pool, error) {
 	cfg.MaxConns = s.maxConns()
 	cfg.MinConns = cfg.MaxConns // see the package doc: rotation needs a full pool
 	cfg.ConnConfig.ConnectTimeout = connectTimeout
+	cfg.AfterConnect = registerTextTypes // see values.go
 	pp, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, &connError{source: s.spec.Name, desc: "invalid connection settings", code: driver.ErrInvalid}

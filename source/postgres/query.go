@@ -2,13 +2,10 @@ package postgres
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hushmcp/hush/source"
@@ -89,7 +86,7 @@ func collect(rows pgx.Rows, maxRows int) (*source.Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		res.Rows = append(res.Rows, convertRow(vals, fields))
+		res.Rows = append(res.Rows, convertRow(rows, vals, fields))
 	}
 	rows.Close() // drains what is left of the result
 	if err := rows.Err(); err != nil {
@@ -104,47 +101,4 @@ func columnNames(fields []pgconn.FieldDescription) []string {
 		names[i] = f.Name
 	}
 	return names
-}
-
-func convertRow(vals []any, fields []pgconn.FieldDescription) []any {
-	row := make([]any, len(vals))
-	for i, v := range vals {
-		oid := fields[i].DataTypeOID
-		row[i] = pgValue(v, oid == pgtype.DateOID || oid == pgtype.DateArrayOID)
-	}
-	return row
-}
-
-// pgValue handles what pgx decodes to types that source.JSONValue cannot
-// tell apart: a uuid is a [16]byte and a date a midnight time.Time.
-func pgValue(v any, date bool) any {
-	switch x := v.(type) {
-	case [16]byte:
-		return uuidString(x)
-	case time.Time:
-		if date {
-			return x.Format(time.DateOnly)
-		}
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = pgValue(e, date)
-		}
-		return out
-	}
-	return source.JSONValue(v)
-}
-
-func uuidString(b [16]byte) string {
-	var buf [36]byte
-	hex.Encode(buf[0:8], b[0:4])
-	buf[8] = '-'
-	hex.Encode(buf[9:13], b[4:6])
-	buf[13] = '-'
-	hex.Encode(buf[14:18], b[6:8])
-	buf[18] = '-'
-	hex.Encode(buf[19:23], b[8:10])
-	buf[23] = '-'
-	hex.Encode(buf[24:], b[10:])
-	return string(buf[:])
 }
