@@ -16,25 +16,27 @@ import (
 )
 
 // A read-only call sends BEGIN READ ONLY, the statement, a session reset
-// (see reset.go) and COMMIT as one pipelined batch: one round trip, like a
-// read-write call, with the database enforcing read-only. Every call opens its own READ ONLY
-// transaction, so no session setting a caller may change
-// (default_transaction_read_only through set_config, SET SESSION
+// (see reset.go) and COMMIT as one pipelined batch: one round trip, with
+// the database enforcing read-only. A read-write call is sent the same way
+// in a READ WRITE transaction (see queryReadWrite). Every read-only call
+// opens its own READ ONLY transaction, so no session setting a caller may
+// change (default_transaction_read_only through set_config, SET SESSION
 // CHARACTERISTICS) can make a later call on the same connection writable.
 // That is why a second pool with default_transaction_read_only=on alone
 // would not do.
 //
 // Two failure paths need care:
 //   - a failing statement leaves the transaction aborted (the server skips
-//     COMMIT up to the batch's Sync). It is rolled back before the
-//     connection returns to the pool, which would otherwise close it;
+//     the reset and COMMIT up to the batch's Sync). It is rolled back, and
+//     the session reset on its own (cleanSession), before the connection
+//     returns to the pool, which would otherwise close it;
 //   - pgx encodes arguments while it writes the batch, after BEGIN, and an
 //     argument it cannot encode (70000 for an int2, a missing argument)
 //     makes it close the connection. checkArgs encodes them first, so such
-//     a call fails as it would read-write, and the connection stays.
+//     a call fails before anything is sent, and the connection stays.
 
-// rollbackTimeout bounds the cleanup of a read-only transaction whose call
-// context has already ended.
+// rollbackTimeout bounds the cleanup of a transaction whose call context
+// has already ended.
 const rollbackTimeout = 5 * time.Second
 
 var (
