@@ -1,6 +1,7 @@
 package vaulttest
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"sort"
@@ -35,6 +36,17 @@ type Role struct {
 	NonRenewable bool
 	// Password, when set, is issued instead of a generated one.
 	Password string
+	// Create, when set, makes issued credentials real before they are
+	// handed out (e.g. CREATE ROLE ... VALID UNTIL on a test database); an
+	// error answers 500, as Vault does when a database plug-in fails.
+	Create func(ctx context.Context, username, password string, expires time.Time) error
+	// Renew, when set, moves the credentials' end on a lease renewal
+	// (ALTER ROLE ... VALID UNTIL); an error fails the renewal with 500.
+	Renew func(ctx context.Context, username string, expires time.Time) error
+	// Drop, when set, is called once per issued username when its lease
+	// ends: revoked (by a client or RevokeLease), or found over by Reap
+	// (expired, or its token died).
+	Drop func(username string)
 }
 
 type lease struct {
@@ -46,6 +58,42 @@ type lease struct {
 	renewable  bool
 	revoked    bool
 	data       map[string]any
+	role       Role // for its hooks
+	dropped    bool // Drop was called
+}
+
+func (l *lease) username() string { return str(l.data, "username") }
+
+// dropLocked marks l dropped and returns the call to make once s.mu is
+// released (nil when there is none).
+func (l *lease) dropLocked() func() {
+	if l.dropped || l.role.Drop == nil {
+		return nil
+	}
+	l.dropped = true
+	drop, user := l.role.Drop, l.username()
+	return func() { drop(user) }
+}
+
+// Reap drops the credentials of every lease that is over (expired, or its
+// token died) and returns how many it dropped. The server has no goroutine
+// of its own: a test that needs expiry to take effect calls Reap.
+func (s *Server) Reap() int {
+	s.mu.Lock()
+	var calls []func()
+	now := time.Now()
+	for _, l := range s.leases {
+		if !s.leaseValid(l, now) {
+			if f := l.dropLocked(); f != nil {
+				calls = append(calls, f)
+			}
+		}
+	}
+	s.mu.Unlock()
+	for _, f := range calls {
+		f()
+	}
+	return len(calls)
 }
 
 // MountKV enables a KV secrets engine of version 1 or 2 at path.
@@ -126,9 +174,14 @@ func (s *Server) mustMount(path, typ string) *mount {
 // as a client's revocation.
 func (s *Server) RevokeLease(id string) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	var drop func()
 	if l := s.leases[id]; l != nil {
 		l.revoked = true
+		drop = l.dropLocked()
+	}
+	s.mu.Unlock()
+	if drop != nil {
+		drop()
 	}
 }
 
@@ -211,7 +264,9 @@ func (s *Server) read(w http.ResponseWriter, req *request) {
 		s.counts[KVReads]++
 		s.readKV2(w, req, m, rest)
 	default:
+		s.mu.Unlock() // a role's Create hook may take its time
 		s.issueCreds(w, req, m, rest)
+		s.mu.Lock()
 	}
 }
 
@@ -267,40 +322,51 @@ func (v *kvVersion) metadata(n int) map[string]any {
 }
 
 // issueCreds serves GET <mount>/creds/<role> with a new lease owned by the
-// caller's token.
+// caller's token. Called without s.mu held.
 func (s *Server) issueCreds(w http.ResponseWriter, req *request, m *mount, rest string) {
 	name, ok := strings.CutPrefix(rest, "creds/")
 	if !ok {
 		writeErrors(w, http.StatusMethodNotAllowed, "unsupported operation")
 		return
 	}
+	s.mu.Lock()
 	r, ok := m.roles[name]
+	s.mu.Unlock()
 	if !ok {
 		writeErrors(w, http.StatusBadRequest, "unknown role: "+name)
 		return
 	}
+	l := newLease(m.path+"creds/"+name, req.tok.id, r)
+	if r.Create != nil {
+		if err := r.Create(req.r.Context(), l.username(), str(l.data, "password"), l.expires); err != nil {
+			writeErrors(w, http.StatusInternalServerError, "1 error occurred:\n\t* failed to create user\n\n")
+			return
+		}
+	}
+	s.mu.Lock()
 	s.counts[CredsIssued]++
-	l := s.newLease(m.path+"creds/"+name, req.tok.id, r)
+	s.leases[l.id] = l
+	s.mu.Unlock()
 	resp := newResponse(l.data)
 	resp.LeaseID, resp.LeaseDuration, resp.Renewable, resp.MountType = l.id, secs(l.ttl), l.renewable, m.typ
 	writeJSON(w, http.StatusOK, resp)
 }
 
-func (s *Server) newLease(prefix, tok string, r Role) *lease {
+func newLease(prefix, tok string, r Role) *lease {
 	now := time.Now()
 	pw := r.Password
 	if pw == "" {
 		pw = "canary-pw-" + newID(8) + Marker
 	}
 	l := &lease{
-		id: prefix + "/" + newID(12), token: tok, issued: now, ttl: r.TTL, expires: now.Add(r.TTL), renewable: !r.NonRenewable,
+		id: prefix + "/" + newID(12), token: tok, issued: now, ttl: r.TTL, expires: now.Add(r.TTL),
+		renewable: !r.NonRenewable, role: r,
 		data: map[string]any{"username": "v-token-" + newID(5), "password": pw},
 	}
 	if r.MaxTTL > 0 {
 		l.maxExpires = now.Add(r.MaxTTL)
 		l.expires = minTime(l.expires, l.maxExpires)
 	}
-	s.leases[l.id] = l
 	return l
 }
 
@@ -308,16 +374,19 @@ func (s *Server) newLease(prefix, tok string, r Role) *lease {
 // lease's TTL when none), capped at the role's max TTL with Vault's warning.
 func (s *Server) renewLease(w http.ResponseWriter, req *request) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.counts[LeaseRenewals]++
 	now := time.Now()
 	l := s.leases[str(req.body, "lease_id")]
+	status, msg := 0, ""
 	switch {
 	case l == nil || !s.leaseValid(l, now):
-		writeErrors(w, http.StatusBadRequest, "lease not found")
-		return
+		status, msg = http.StatusBadRequest, "lease not found"
 	case !l.renewable:
-		writeErrors(w, http.StatusBadRequest, "lease is not renewable")
+		status, msg = http.StatusBadRequest, "lease is not renewable"
+	}
+	if status != 0 {
+		s.mu.Unlock()
+		writeErrors(w, status, msg)
 		return
 	}
 	inc := seconds(req.body, "increment")
@@ -325,7 +394,16 @@ func (s *Server) renewLease(w http.ResponseWriter, req *request) {
 		inc = l.ttl
 	}
 	granted, warning := capTTL(now, inc, l.maxExpires)
+	s.mu.Unlock()
+	if l.role.Renew != nil {
+		if err := l.role.Renew(req.r.Context(), l.username(), now.Add(granted)); err != nil {
+			writeErrors(w, http.StatusInternalServerError, "1 error occurred:\n\t* failed to renew user\n\n")
+			return
+		}
+	}
+	s.mu.Lock()
 	l.expires = now.Add(granted)
+	s.mu.Unlock()
 	resp := newResponse(nil)
 	resp.LeaseID, resp.LeaseDuration, resp.Renewable = l.id, secs(granted), true
 	if warning != "" {
@@ -356,12 +434,8 @@ func (s *Server) lookupLease(w http.ResponseWriter, req *request) {
 // revokeLease serves PUT sys/leases/revoke; like Vault it answers 204 for a
 // lease it does not know.
 func (s *Server) revokeLease(w http.ResponseWriter, req *request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.counts[Revocations]++
-	if l := s.leases[str(req.body, "lease_id")]; l != nil {
-		l.revoked = true
-	}
+	s.count(Revocations)
+	s.RevokeLease(str(req.body, "lease_id"))
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -10,6 +10,10 @@
 // sys/health and sys/internal/ui/mounts. Leases belong to the token that
 // created them and die with it, as in Vault.
 //
+// A credentials role can make its users real through hooks (Role.Create,
+// Renew, Drop), e.g. CREATE ROLE ... VALID UNTIL on a test PostgreSQL and
+// DROP ROLE when the lease ends; Reap notices expired leases.
+//
 // Faults (down, sealed, an HTTP status, slowness, permission denied) and
 // counters (requests, renewals, revocations, logins...) let tests check
 // behaviour under outages and count the requests a client makes.

@@ -219,3 +219,49 @@ func TestOverLoopback(t *testing.T) {
 		t.Fatal("read while down succeeded")
 	}
 }
+
+// Role hooks make credentials real: created before they are issued, moved
+// on renewal, dropped once on revocation or, through Reap, on expiry.
+func TestRoleHooks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := vaulttest.New()
+		s.MountDatabase("database")
+		var created, dropped []string
+		var renewedTo time.Time
+		fail := false
+		s.SetRole("database", "ro", vaulttest.Role{
+			TTL: 10 * time.Second,
+			Create: func(_ context.Context, user, _ string, _ time.Time) error {
+				if fail {
+					return errors.New("database down")
+				}
+				created = append(created, user)
+				return nil
+			},
+			Renew: func(_ context.Context, _ string, exp time.Time) error { renewedTo = exp; return nil },
+			Drop:  func(user string) { dropped = append(dropped, user) },
+		})
+		c := client(t, s, s.RootToken())
+		a, err := c.Logical().Read("database/creds/ro")
+		if err != nil || len(created) != 1 || created[0] != a.Data["username"] {
+			t.Fatalf("create: %v %v", err, created)
+		}
+		if _, err := c.Sys().Renew(a.LeaseID, 10); err != nil || !renewedTo.Equal(time.Now().Add(10*time.Second)) {
+			t.Fatalf("renew hook: %v %v", err, renewedTo)
+		}
+		b, _ := c.Logical().Read("database/creds/ro")
+		_ = c.Sys().Revoke(a.LeaseID)
+		_ = c.Sys().Revoke(a.LeaseID)
+		time.Sleep(11 * time.Second)
+		if n := s.Reap(); n != 1 || len(dropped) != 2 || dropped[0] != a.Data["username"] || dropped[1] != b.Data["username"] {
+			t.Fatalf("drops: reaped %d, dropped %v", n, dropped)
+		}
+		fail = true
+		if _, err := c.Logical().Read("database/creds/ro"); status(err) != http.StatusInternalServerError {
+			t.Fatalf("failing create: %v", err)
+		}
+		if len(s.ActiveLeases()) != 0 {
+			t.Error("a lease was issued although its user could not be created")
+		}
+	})
+}
