@@ -12,52 +12,112 @@ import (
 	"unicode/utf8"
 )
 
+// pattern is one exact pattern: the bytes b to find and, when b is the
+// head of a longer form (see PrefixLen), that whole form: a match of b then
+// extends as far as the text agrees with full.
+type pattern struct {
+	b    []byte
+	full []byte // nil: b alone
+}
+
 // patterns returns the deduplicated exact patterns for values: each value of
 // at least MinLen bytes, each such line of a multi-line value (a Writer sees
 // output one line at a time), and every encoded form of those.
-func patterns(values [][]byte) [][]byte {
-	seen := make(map[string]bool)
-	var out [][]byte
-	add := func(p []byte) {
-		if len(p) >= MinLen && !seen[string(p)] {
-			seen[string(p)] = true
-			out = append(out, p)
-		}
-	}
+func patterns(values [][]byte) []pattern {
+	ps := &patternSet{seen: map[string]bool{}}
 	for _, v := range values {
 		if len(v) < MinLen {
 			continue
 		}
-		for _, p := range encodings(v) {
-			add(p)
-		}
+		ps.addValue(v)
 		if bytes.IndexByte(v, '\n') < 0 {
 			continue
 		}
 		for line := range bytes.Lines(v) {
-			for _, p := range encodings(bytes.TrimRight(line, "\r\n")) {
-				add(p)
+			if line = bytes.TrimRight(line, "\r\n"); len(line) >= MinLen {
+				ps.addValue(line)
 			}
 		}
 	}
-	return out
+	return ps.out
 }
 
-// encodings returns a copy of v and the forms in which output commonly
-// carries it: its text forms (see textForms), base64 (standard and URL
-// alphabets, padded and raw, standalone and embedded at any alignment in a
-// longer base64 text), hex, and how fmt prints a []byte (%v, %#v).
-func encodings(v []byte) [][]byte {
-	var out [][]byte
-	for _, f := range textForms(string(v)) {
-		out = append(out, []byte(f))
+type patternSet struct {
+	seen map[string]bool
+	out  []pattern
+}
+
+func (ps *patternSet) add(b, full []byte) {
+	key := string(b) + "\x00" + string(full)
+	if len(b) >= MinLen && !ps.seen[key] {
+		ps.seen[key] = true
+		ps.out = append(ps.out, pattern{b: b, full: full})
 	}
-	out = append(out,
+}
+
+// addValue adds v's encodings. Text forms of a value longer than
+// PrefixLen are added as heads, so that a prefix of PrefixLen or more
+// characters is found too; a JSON document's are not (see PrefixLen).
+func (ps *patternSet) addValue(v []byte) {
+	forms := textForms(string(v))
+	var heads []string
+	if len(v) > PrefixLen && !isDocument(v) {
+		heads = textForms(string(runePrefix(v, PrefixLen)))
+	}
+	for _, f := range forms {
+		head := headOf(f, heads)
+		if head == "" {
+			ps.add([]byte(f), nil)
+		} else {
+			ps.add([]byte(head), []byte(f))
+		}
+	}
+	for _, b := range binaryForms(v) {
+		ps.add(b, nil)
+	}
+}
+
+// headOf returns the longest of heads that is a proper prefix of f, or "".
+// Every escaping works character by character, so the form of a value's
+// prefix is a prefix of the same form of the value.
+func headOf(f string, heads []string) string {
+	best := ""
+	for _, h := range heads {
+		if len(h) < len(f) && len(h) > len(best) && strings.HasPrefix(f, h) {
+			best = h
+		}
+	}
+	return best
+}
+
+// runePrefix returns the shortest prefix of v of at least n bytes that
+// ends at a character boundary.
+func runePrefix(v []byte, n int) []byte {
+	for n < len(v) && !utf8.RuneStart(v[n]) {
+		n++
+	}
+	return v[:n]
+}
+
+// isDocument reports whether v is a JSON object or array. Package secret
+// adds the fields of such a document as values of their own, and its
+// beginning ({"username":"app",...) is ordinary text.
+func isDocument(v []byte) bool {
+	t := bytes.TrimSpace(v)
+	return len(t) > 0 && (t[0] == '{' || t[0] == '[') && json.Valid(t)
+}
+
+// binaryForms returns the forms in which output carries v's bytes rather
+// than its text: base64 (standard and URL alphabets, padded and raw,
+// standalone and embedded at any alignment in a longer base64 text), hex,
+// and how fmt prints a []byte (%v, %#v).
+func binaryForms(v []byte) [][]byte {
+	out := [][]byte{
 		[]byte(hex.EncodeToString(v)),
 		[]byte(strings.ToUpper(hex.EncodeToString(v))),
 		byteList(v, "%d"),
 		byteList(v, "%#x"),
-	)
+	}
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
 		out = append(out, []byte(enc.EncodeToString(v)))
 	}

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math/bits"
-	"slices"
+	"strings"
 )
 
 // exactSet finds every occurrence of a fixed set of patterns, each at least
@@ -18,16 +18,17 @@ import (
 // hit does it verify the step candidate starts, first against a bitset of
 // hashed 8-byte pattern heads, then exactly. Text with no secret in it costs
 // one load, multiply and bit test per step bytes, independent of how many
-// patterns there are, and allocates nothing.
+// patterns there are, and allocates nothing. A pattern with a full form
+// (a prefix head) matches as far as the text agrees with that form.
 type exactSet struct {
 	step   int
 	gshift uint32 // 32 - log2(gram bits)
 	grams  []uint64
 	hshift uint32 // 64 - log2(head bits)
 	heads  []uint64
-	byHead map[uint64][]int32 // first 8 bytes -> pattern ids, longest first
-	pats   [][]byte
-	maxLen int
+	byHead map[uint64][]int32 // first 8 bytes -> pattern ids
+	pats   []pattern
+	maxLen int // longest match possible
 }
 
 const (
@@ -38,21 +39,18 @@ const (
 )
 
 // newExactSet indexes pats; each must be at least MinLen bytes.
-func newExactSet(pats [][]byte) *exactSet {
-	minLen := len(pats[0])
+func newExactSet(pats []pattern) *exactSet {
+	minLen := len(pats[0].b)
 	s := &exactSet{pats: pats, byHead: make(map[uint64][]int32, len(pats))}
 	for _, p := range pats {
-		minLen = min(minLen, len(p))
-		s.maxLen = max(s.maxLen, len(p))
+		minLen = min(minLen, len(p.b))
+		s.maxLen = max(s.maxLen, len(p.b), len(p.full))
 	}
 	s.step = min(minLen-gramLen+1, maxStep)
 	s.grams, s.gshift = newBitset(len(pats)*s.step*32, 32)
 	s.heads, s.hshift = newBitset(len(pats)*64, 64)
 	for id, p := range pats {
-		s.index(int32(id), p)
-	}
-	for _, ids := range s.byHead {
-		slices.SortFunc(ids, func(a, b int32) int { return len(pats[b]) - len(pats[a]) })
+		s.index(int32(id), p.b)
 	}
 	return s
 }
@@ -111,7 +109,7 @@ func (s *exactSet) next(b []byte, from int) (start, end int, ok bool) {
 	return 0, 0, false
 }
 
-// longestAt returns the end of the longest pattern starting at j, or 0.
+// longestAt returns the end of the longest match starting at j, or 0.
 func (s *exactSet) longestAt(b []byte, j int) int {
 	if j+8 > len(b) {
 		return 0
@@ -121,11 +119,56 @@ func (s *exactSet) longestAt(b []byte, j int) int {
 	if s.heads[h>>6]&(1<<(h&63)) == 0 {
 		return 0
 	}
+	end := 0
 	for _, id := range s.byHead[head] {
-		p := s.pats[id]
-		if len(p) <= len(b)-j && bytes.Equal(b[j:j+len(p)], p) {
-			return j + len(p)
-		}
+		end = max(end, s.pats[id].matchAt(b, j))
 	}
-	return 0
+	return end
+}
+
+// matchAt returns the end of p's match at j, or 0. A head matches when the
+// text is a truncated copy of p.full: it agrees with p.full up to the end
+// of the text or up to a byte that cannot continue a token. The match then
+// covers all the bytes that agree, a dangling piece of a character cut by
+// the truncation included, but not the backslash that starts an escape
+// sequence of the text, so JSON stays JSON.
+func (p *pattern) matchAt(b []byte, j int) int {
+	n := len(p.b)
+	if n > len(b)-j || !bytes.Equal(b[j:j+n], p.b) {
+		return 0
+	}
+	if p.full == nil {
+		return j + n
+	}
+	e := n
+	for e < len(p.full) && j+e < len(b) && b[j+e] == p.full[e] {
+		e++
+	}
+	if e == len(p.full) || j+e == len(b) {
+		return j + e
+	}
+	if continuesToken(b[j+e]) {
+		return 0 // another value that shares a beginning, not a truncated copy
+	}
+	if e > n && oddBackslashes(p.full[:e]) {
+		e-- // \" must keep its backslash
+	}
+	return j + e
+}
+
+// continuesToken reports whether c can continue a token: a letter or digit
+// (any non-ASCII byte counts as a letter) or one of -_.~+/=.
+func continuesToken(c byte) bool {
+	return c >= 0x80 || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		strings.IndexByte("-_.~+/=", c) >= 0
+}
+
+// oddBackslashes reports whether b ends with an odd run of backslashes,
+// that is, with the first byte of an escape sequence.
+func oddBackslashes(b []byte) bool {
+	n := 0
+	for n < len(b) && b[len(b)-1-n] == '\\' {
+		n++
+	}
+	return n%2 == 1
 }

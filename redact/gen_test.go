@@ -10,11 +10,15 @@ import (
 const valueAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
 
 // randomValues returns n deterministic fake secrets of 16 to 40 characters.
-func randomValues(n int, seed int64) [][]byte {
+func randomValues(n int, seed int64) [][]byte { return randomValuesLen(n, seed, 16, 40) }
+
+// randomValuesLen returns n deterministic fake secrets of lo to hi
+// characters.
+func randomValuesLen(n int, seed int64, lo, hi int) [][]byte {
 	rng := rand.New(rand.NewPCG(uint64(seed), 7))
 	out := make([][]byte, n)
 	for i := range out {
-		v := make([]byte, 16+rng.IntN(25))
+		v := make([]byte, lo+rng.IntN(hi-lo+1))
 		for j := range v {
 			v[j] = valueAlphabet[rng.IntN(len(valueAlphabet))]
 		}

@@ -17,6 +17,16 @@ const Placeholder = "[REDACTED]"
 // written in those shapes.
 const MinLen = 8
 
+// PrefixLen is the fewest leading characters of a known value that a
+// truncated copy must hold to be redacted: systems truncate what they
+// store and echo the rest (PostgreSQL keeps 63 bytes of application_name),
+// so output can hold a prefix of a secret that no whole-value match finds.
+// A copy counts as truncated when it ends at the end of the text or at a
+// byte that cannot continue a token; the package documentation gives the
+// rule, its reasons and what it leaves out. It is twice MinLen, so it
+// neither matches ordinary text nor slows the scan.
+const PrefixLen = 2 * MinLen
+
 // Options configures a Redactor. The zero value is ready to use.
 type Options struct {
 	// Values is the initial set of secret values, as given to Update.

@@ -105,6 +105,8 @@ func TestRedactOverlaps(t *testing.T) {
 	tests := []struct{ name, in, want string }{
 		{"prefix: longest wins", "x " + long + " y", "x [REDACTED] y"},
 		{"prefix: shorter alone", "x " + short + "-CCCC y", "x [REDACTED]-CCCC y"},
+		// The text ends 17 leading characters of long: a truncated copy.
+		{"prefix: truncated copy of the longer", "x " + short + "-", "x [REDACTED]"},
 		{"overlapping values merge", "x canary-left-2222-joint-right-3333 y", "x [REDACTED] y"},
 		{"adjacent values merge", short + second, "[REDACTED]"},
 		{"repeated", short + " " + short, "[REDACTED] [REDACTED]"},
