@@ -1,0 +1,172 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hushmcp/hush/config/section"
+	"github.com/hushmcp/hush/source"
+	"github.com/hushmcp/hush/source/webclient"
+)
+
+// KindName is the value of kind: for HTTP API sources.
+const KindName = "http"
+
+// Limits on the kind's keys.
+const (
+	DefaultRetries = 2
+	MaxRetries     = 5
+)
+
+// Methods are the methods a source may allow; the default allows all.
+var Methods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// Spec is an HTTP API source's entry in hush.yaml.
+type Spec struct {
+	Name       string            // the source's name; set by Kind's Open
+	BaseURL    string            // template; secrets only in userinfo, path or query
+	Origin     string            // scheme://host:port of BaseURL; every request goes there
+	Headers    map[string]string // header name -> template, e.g. "Bearer ${secret:KEY}"
+	Query      map[string]string // query parameter -> template, added to every request
+	Timeout    time.Duration     // per attempt; 0: webclient.DefaultTimeout
+	MaxBytes   int64             // response body cap; 0: webclient.DefaultMaxBytes
+	Retries    int               // extra attempts for idempotent methods
+	HealthPath string            // GET target for Ping; empty: HEAD on BaseURL
+	Methods    []string          // allowed methods; empty: all of Methods
+}
+
+// AllowsMethod reports whether tools over this source may use method.
+// Tool kinds find it by type assertion on the decoded spec, so a tool whose
+// method the source refuses fails at load.
+func (s Spec) AllowsMethod(method string) bool {
+	if len(s.Methods) == 0 {
+		return slices.Contains(Methods, method)
+	}
+	return slices.Contains(s.Methods, method)
+}
+
+// Kind is the http source kind, for registration.
+var Kind = source.Kind{
+	Name:     KindName,
+	Provides: []source.Capability{source.CapHTTP},
+	Keys:     []string{"base_url", "headers", "query", "timeout", "max_response_bytes", "retries", "health_path", "methods"},
+	Decode:   decode,
+	Open: func(ctx context.Context, spec any, env source.Env) (source.Source, error) {
+		s := spec.(Spec)
+		s.Name = env.Name
+		return Open(ctx, s, env)
+	},
+}
+
+func decode(r section.Reader) any {
+	s := Spec{Retries: DefaultRetries}
+	if r.Require("base_url") {
+		s.BaseURL, _ = r.Template("base_url")
+		if s.BaseURL != "" {
+			s.Origin, _ = webclient.CheckURL(r, "base_url", s.BaseURL)
+		}
+	}
+	s.Headers = Headers(r, "headers")
+	s.Query = queryTemplates(r)
+	s.Timeout, _ = r.Duration("timeout")
+	if n, ok := r.Int("max_response_bytes", 1, webclient.MaxMaxBytes); ok {
+		s.MaxBytes = n
+	}
+	if n, ok := r.Int("retries", 0, MaxRetries); ok {
+		s.Retries = int(n)
+	}
+	s.HealthPath = healthPath(r)
+	s.Methods = methods(r)
+	return s
+}
+
+var (
+	// token is RFC 9110's token: the grammar of a header name.
+	token = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+	// credentialName matches names whose value is a credential: such a
+	// value must come from a secret, never be written in the file.
+	credentialName = regexp.MustCompile(`(?i)auth|token|key|secret|passw|cookie|session|signature|sig$`)
+	// reserved headers are set by the transport; a template cannot.
+	reserved = []string{"Host", "Content-Length", "Transfer-Encoding", "Connection", "Te", "Trailer", "Upgrade"}
+)
+
+// Headers reads a map of header templates at key: valid names, no line
+// breaks outside the secrets (cred.Header refuses them inside), and a
+// credential-like header only from a secret. Shared with the webhook kind.
+func Headers(r section.Reader, key string) map[string]string {
+	h, ok := r.Templates(key)
+	if !ok {
+		return nil
+	}
+	out := map[string]string{}
+	for name, tmpl := range h {
+		canon := http.CanonicalHeaderKey(name)
+		switch {
+		case !token.MatchString(name):
+			r.Errorf(key, "%s.%s: %q is not a valid header name", r.Path(), key, name)
+		case slices.Contains(reserved, canon):
+			r.Errorf(key, "%s.%s: header %s is set by the client and cannot be configured", r.Path(), key, canon)
+		case strings.ContainsAny(tmpl, "\r\n\x00"):
+			r.Errorf(key, "%s.%s.%s: a header value cannot hold a line break", r.Path(), key, name)
+		default:
+			if literalCredential(r, key, name, tmpl) {
+				continue
+			}
+			out[canon] = tmpl
+		}
+	}
+	return out
+}
+
+func literalCredential(r section.Reader, key, name, tmpl string) bool {
+	if !credentialName.MatchString(name) || strings.Contains(tmpl, "${secret:") {
+		return false
+	}
+	r.Errorf(key, "%s.%s.%s: looks like a credential; use ${secret:NAME} instead, e.g. \"Bearer ${secret:API_KEY}\"", r.Path(), key, name)
+	return true
+}
+
+func queryTemplates(r section.Reader) map[string]string {
+	q, ok := r.Templates("query")
+	if !ok {
+		return nil
+	}
+	for name, tmpl := range q {
+		if literalCredential(r, "query", name, tmpl) {
+			delete(q, name)
+		}
+	}
+	return q
+}
+
+func healthPath(r section.Reader) string {
+	p, ok := r.String("health_path")
+	if !ok {
+		return ""
+	}
+	u, err := url.Parse(p)
+	if err != nil || !strings.HasPrefix(p, "/") || u.Host != "" || strings.Contains(p, "#") || strings.Contains(p, "${") {
+		r.Errorf("health_path", "%s.health_path: must be a path starting with /, optionally with a query", r.Path())
+		return ""
+	}
+	return p
+}
+
+func methods(r section.Reader) []string {
+	list, ok := r.Strings("methods")
+	if !ok {
+		return nil
+	}
+	for _, m := range list {
+		if !slices.Contains(Methods, m) {
+			r.Errorf("methods", "%s.methods: unknown method %q (valid: %s)", r.Path(), m, strings.Join(Methods, ", "))
+			return nil
+		}
+	}
+	return list
+}

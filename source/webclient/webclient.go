@@ -1,0 +1,125 @@
+// Package webclient holds what the HTTP-speaking source kinds (http and
+// webhook) share: the check of a URL template at load, an http.Client that
+// never follows a redirect to another origin, a capped response read, and
+// error texts that never carry a URL. It is a helper, not a kind.
+//
+// Credentials travel only to the origin (scheme, host and port) the config
+// names: a secret may stand in a URL's userinfo, path or query, never in its
+// host, and a redirect to any other origin is refused before it is sent.
+package webclient
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hushmcp/hush/config/section"
+	"github.com/hushmcp/hush/secret"
+)
+
+// Defaults shared by the kinds.
+const (
+	DefaultTimeout  = 10 * time.Second
+	DefaultMaxBytes = 1 << 20
+	MaxMaxBytes     = 64 << 20
+	maxRedirects    = 5
+)
+
+// refMark stands in for each ${secret:...} while a template's structure is
+// checked; it is a valid host character run, so a reference in the host
+// shows up there.
+const refMark = "hushsecretref"
+
+// CheckURL checks the URL template of key at load: http or https, a literal
+// host, no fragment. It reports problems to r (never the value) and returns
+// the template's origin (scheme://host:port) when it is valid.
+func CheckURL(r section.Reader, key, tmpl string) (string, bool) {
+	masked := tmpl
+	for _, u := range secret.Uses(tmpl) {
+		masked = strings.Replace(masked, tmpl[u.Start:u.End], refMark, 1)
+	}
+	u, err := url.Parse(masked)
+	switch {
+	case err != nil:
+		r.Errorf(key, "%s.%s: not a valid URL", r.Path(), key)
+	case u.Scheme != "http" && u.Scheme != "https":
+		r.Errorf(key, "%s.%s: must be an http:// or https:// URL", r.Path(), key)
+	case u.Host == "":
+		r.Errorf(key, "%s.%s: the URL has no host", r.Path(), key)
+	case strings.Contains(u.Host, refMark):
+		r.Errorf(key, "%s.%s: a secret may stand in the URL's user, path or query, not in its host", r.Path(), key)
+	case u.Fragment != "" || strings.Contains(masked, "#"):
+		r.Errorf(key, "%s.%s: the URL must not have a #fragment", r.Path(), key)
+	default:
+		return Origin(u), true
+	}
+	return "", false
+}
+
+// Origin is u's scheme://host:port, with the scheme's default port made
+// explicit so that two spellings of one origin compare equal.
+func Origin(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
+	}
+	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Hostname()) + ":" + port
+}
+
+// ErrOrigin is wrapped by the error of a request that an expanded URL or a
+// redirect would send to an origin the config did not name.
+var ErrOrigin = errors.New("refused: another origin than the configured one")
+
+// ParseExpanded parses an expanded URL template and checks that its origin
+// is still origin: escaping placed every secret, but this is where that is
+// proven rather than assumed.
+func ParseExpanded(s, origin string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, errors.New("the expanded URL does not parse")
+	}
+	if Origin(u) != origin {
+		return nil, ErrOrigin
+	}
+	return u, nil
+}
+
+// NewClient returns a client with a transport of its own (so that closing
+// it closes its connections only) that follows at most five redirects, all
+// within origin. Go would strip credential headers on a redirect to another
+// host, but not a key in the query string; refusing the redirect covers both.
+func NewClient(origin string) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 16
+	return &http.Client{
+		Transport: tr,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if Origin(req.URL) != origin {
+				return ErrOrigin
+			}
+			if len(via) >= maxRedirects {
+				return errTooManyRedirects
+			}
+			return nil
+		},
+	}
+}
+
+var errTooManyRedirects = errors.New("too many redirects")
+
+// CloseClient closes the idle connections of a client built by NewClient.
+// Calls in flight are not affected; Live closes a client only once they
+// have finished.
+func CloseClient(c *http.Client) { c.CloseIdleConnections() }
+
+// Status is a short description of an HTTP status for messages:
+// "404 Not Found".
+func Status(code int) string {
+	if t := http.StatusText(code); t != "" {
+		return fmt.Sprintf("%d %s", code, t)
+	}
+	return fmt.Sprint(code)
+}
