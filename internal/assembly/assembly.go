@@ -10,6 +10,7 @@ import (
 	"github.com/hushmcp/hush/secret"
 	"github.com/hushmcp/hush/secret/env"
 	"github.com/hushmcp/hush/secret/file"
+	"github.com/hushmcp/hush/secret/vault"
 	"github.com/hushmcp/hush/source"
 	"github.com/hushmcp/hush/source/postgres"
 	"github.com/hushmcp/hush/source/sqlite"
@@ -26,6 +27,7 @@ func Providers(logger *slog.Logger) *secret.Mux {
 	m := secret.NewMux()
 	m.Register("env", &env.Opener{})
 	m.Register("file", &file.Opener{Logger: logger})
+	m.Register("vault", &vault.Opener{Mux: m, Logger: logger})
 	return m
 }
 
