@@ -18,7 +18,7 @@ type Options struct {
 	Logger       *slog.Logger  // nil: discard
 	Timeout      time.Duration // deadline to resolve all secrets at Open, and for each refresh; default 10s
 	PollInterval time.Duration // refresh for drivers that neither watch nor are static, and the longest retry delay; default 1m
-	History      int           // previous values kept for redaction; default 3
+	History      int           // distinct previous values kept for redaction (pinned ones are kept besides); default 3
 }
 
 func (o Options) withDefaults() Options {
@@ -268,8 +268,12 @@ func (s *Store) Health() []Health {
 	return out
 }
 
-// Known returns the current and recent previous values of every secret, for
-// building a redactor. The caller must not modify or log them.
+// Known returns, for building a redactor, every value of every secret that
+// may still appear in output: the current one, the last Options.History
+// distinct values that were current before it (a value that failed its
+// rules never was), every value a Pin still holds however old, and the
+// top-level fields of those that are JSON objects. The caller must not
+// modify or log them.
 func (s *Store) Known() [][]byte {
 	var out [][]byte
 	for _, e := range s.entries {
