@@ -377,3 +377,15 @@ func TestFingerprintIsKeyedPerSecret(t *testing.T) {
 	}
 	assertNoCanary(t, "logs", logs.String())
 }
+
+// A version that becomes current again (a rollback) is in use anew and is
+// released again when it stops.
+func TestReleaseAfterRollback(t *testing.T) {
+	l := newLeased(canaryN(1), "v1")
+	s := openOne(t, l, secret.Rules{})
+	mustRotate(t, s, l, 2)
+	mustRotate(t, s, l, 1) // back to v1
+	wantReleases(t, l, map[string]int{"v1": 1, "v2": 1})
+	mustRotate(t, s, l, 3)
+	wantReleases(t, l, map[string]int{"v1": 2, "v2": 1})
+}
