@@ -26,7 +26,7 @@ func (s *Server) guardHTTP(next http.Handler) http.Handler {
 			writeFixedPlain(w, status, fixedPlainText(status, nil))
 			return
 		}
-		// The body is in: lift the deadline bodyDeadline set (see there).
+		// The body is in: lift the read deadline (see deadlines).
 		_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
 		if rej := inexactID(body); rej != nil {
 			writeRejection(w, rej)

@@ -79,7 +79,7 @@ func (s *Server) Handler() http.Handler {
 		h = s.requireToken(h)
 	}
 	mux := http.NewServeMux()
-	mux.Handle(s.cfg.Path, s.bodyDeadline(l.readTimeout, h))
+	mux.Handle(s.cfg.Path, s.deadlines(l, h))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

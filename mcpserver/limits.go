@@ -120,17 +120,35 @@ func refuse(w http.ResponseWriter, text string) {
 	writeFixedPlain(w, http.StatusServiceUnavailable, text)
 }
 
-// bodyDeadline bounds the time to read a request body, so that a client
-// trickling bytes cannot hold a connection and a request slot for long.
-// guardHTTP clears the deadline once the body is in: a deadline left in
-// place would cancel a long call when the server's background read of the
-// connection hits it. Requests without a body get none, for the same
-// reason (GET event streams).
-func (s *Server) bodyDeadline(d time.Duration, next http.Handler) http.Handler {
+// deadlines bounds the time to read a request body, so that a client
+// trickling bytes cannot hold a connection and a request slot for long, and
+// the time to answer a POST or DELETE, so that a client that stops reading
+// its answer cannot either. guardHTTP lifts the read deadline once the body
+// is in: left in place it would cancel a long call when the server's
+// background read of the connection hits it. Requests without a body get
+// none, for the same reason, and GET event streams no write deadline.
+func (s *Server) deadlines(l limits, next http.Handler) http.Handler {
+	answer := l.readTimeout + s.longestCall() + l.readTimeout
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
 		if r.Body != nil && r.Body != http.NoBody {
-			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(d))
+			_ = rc.SetReadDeadline(time.Now().Add(l.readTimeout))
+		}
+		if r.Method != http.MethodGet {
+			_ = rc.SetWriteDeadline(time.Now().Add(answer))
+			// Without a server WriteTimeout net/http never resets it, and
+			// the next request on the connection would inherit it.
+			defer func() { _ = rc.SetWriteDeadline(time.Time{}) }()
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// longestCall is the longest timeout of any tool.
+func (s *Server) longestCall() time.Duration {
+	d := s.cfg.CallTimeout
+	for _, t := range s.timeouts {
+		d = max(d, t)
+	}
+	return d
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/hushmcp/hush/config"
 	"github.com/hushmcp/hush/internal/testutil/wait"
+	"github.com/hushmcp/hush/tool"
+	"github.com/hushmcp/hush/tool/sqltool"
 )
 
 // reply is an HTTP answer as the limit tests look at it.
@@ -241,4 +243,41 @@ func TestSlowHeadersAreCutOff(t *testing.T) {
 	if ne, ok := err.(net.Error); ok && ne.Timeout() {
 		t.Error("the server kept a connection with an unfinished request head open")
 	}
+}
+
+// A client that stops reading its answer gives its request slot back once
+// the answer's write deadline passes.
+func TestStalledReaderFreesItsSlot(t *testing.T) {
+	h := newHarness(t, func(c *config.Config, _ *Deps) {
+		// The answer's deadline is 1s + 2s + 1s: room for the 6 MB answer
+		// to be built, even under the race detector.
+		c.Server.MaxRequests, c.Server.ReadTimeout, c.Server.CallTimeout = 1, time.Second, 2*time.Second
+		c.Tools = append(c.Tools, tool.Spec{Name: "big", Kind: "sql", Source: "main", Description: "Many rows.",
+			Config: sqltool.Config{Statement: "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 700) " +
+				"SELECT hex(zeroblob(4000)) FROM r", ReadOnly: true, MaxRows: 5000}})
+	})
+	hs := h.httpServer()
+	url := hs.URL + "/mcp"
+	session := sendMCP(t, h, http.MethodPost, url, "", initBody).header.Get("Mcp-Session-Id")
+	sendMCP(t, h, http.MethodPost, url, session, `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	call := `{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"big","arguments":{}}}`
+	// Retried until admitted: the only slot may be busy with a ping.
+	wait.Until(t, "the big call to be admitted", 10*time.Second, func() bool {
+		c := idleConn(t, hs.Listener.Addr().String())
+		_ = c.(*net.TCPConn).SetReadBuffer(4096) // so the answer cannot hide in socket buffers
+		fmt.Fprintf(c, "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\n"+
+			"Accept: application/json, text/event-stream\r\nMcp-Session-Id: %s\r\nMcp-Protocol-Version: 2025-06-18\r\n"+
+			"Content-Length: %d\r\n\r\n%s", canaryToken, session, len(call), call)
+		return statusLine(c) == "HTTP/1.1 200 OK" // the answer stays unread
+	})
+	wait.Until(t, "the slot to be given back", 30*time.Second, func() bool {
+		return sendMCP(t, h, http.MethodPost, url, session, pingBody).code == http.StatusOK
+	})
+}
+
+// statusLine reads only the status line of the answer on c.
+func statusLine(c net.Conn) string {
+	_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	line, _ := bufio.NewReader(c).ReadString('\n')
+	return strings.TrimSpace(line)
 }
