@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -71,7 +70,7 @@ func decode(r section.Reader) any {
 			s.Origin, _ = webclient.CheckURL(r, "base_url", s.BaseURL)
 		}
 	}
-	s.Headers = Headers(r, "headers")
+	s.Headers = webclient.Headers(r, "headers")
 	s.Query = queryTemplates(r)
 	s.Timeout, _ = r.Duration("timeout")
 	if n, ok := r.Int("max_response_bytes", 1, webclient.MaxMaxBytes); ok {
@@ -85,59 +84,13 @@ func decode(r section.Reader) any {
 	return s
 }
 
-var (
-	// token is RFC 9110's token: the grammar of a header name.
-	token = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
-	// credentialName matches names whose value is a credential: such a
-	// value must come from a secret, never be written in the file.
-	credentialName = regexp.MustCompile(`(?i)auth|token|key|secret|passw|cookie|session|signature|sig$`)
-	// reserved headers are set by the transport; a template cannot.
-	reserved = []string{"Host", "Content-Length", "Transfer-Encoding", "Connection", "Te", "Trailer", "Upgrade"}
-)
-
-// Headers reads a map of header templates at key: valid names, no line
-// breaks outside the secrets (cred.Header refuses them inside), and a
-// credential-like header only from a secret. Shared with the webhook kind.
-func Headers(r section.Reader, key string) map[string]string {
-	h, ok := r.Templates(key)
-	if !ok {
-		return nil
-	}
-	out := map[string]string{}
-	for name, tmpl := range h {
-		canon := http.CanonicalHeaderKey(name)
-		switch {
-		case !token.MatchString(name):
-			r.Errorf(key, "%s.%s: %q is not a valid header name", r.Path(), key, name)
-		case slices.Contains(reserved, canon):
-			r.Errorf(key, "%s.%s: header %s is set by the client and cannot be configured", r.Path(), key, canon)
-		case strings.ContainsAny(tmpl, "\r\n\x00"):
-			r.Errorf(key, "%s.%s.%s: a header value cannot hold a line break", r.Path(), key, name)
-		default:
-			if literalCredential(r, key, name, tmpl) {
-				continue
-			}
-			out[canon] = tmpl
-		}
-	}
-	return out
-}
-
-func literalCredential(r section.Reader, key, name, tmpl string) bool {
-	if !credentialName.MatchString(name) || strings.Contains(tmpl, "${secret:") {
-		return false
-	}
-	r.Errorf(key, "%s.%s.%s: looks like a credential; use ${secret:NAME} instead, e.g. \"Bearer ${secret:API_KEY}\"", r.Path(), key, name)
-	return true
-}
-
 func queryTemplates(r section.Reader) map[string]string {
 	q, ok := r.Templates("query")
 	if !ok {
 		return nil
 	}
 	for name, tmpl := range q {
-		if literalCredential(r, "query", name, tmpl) {
+		if webclient.LiteralCredential(r, "query", name, tmpl) {
 			delete(q, name)
 		}
 	}

@@ -9,15 +9,16 @@ import (
 
 	"github.com/hushmcp/hush/config/section"
 	"github.com/hushmcp/hush/tool"
+	"github.com/hushmcp/hush/tool/tmpl"
 )
 
 // Config is an http tool's own keys.
 type Config struct {
 	Method    string
-	Path      template            // appended to the source's base URL
-	Query     map[string]template // parameter name -> template
-	Body      []string            // parameters sent as a JSON object
-	ErrorBody bool                // show the start of a non-2xx answer's body
+	Path      tmpl.Template            // appended to the source's base URL
+	Query     map[string]tmpl.Template // parameter name -> template
+	Body      []string                 // parameters sent as a JSON object
+	ErrorBody bool                     // show the start of a non-2xx answer's body
 }
 
 // methods a tool may use; HEAD and OPTIONS return nothing a model can use.
@@ -72,26 +73,26 @@ func paramIndex(c tool.Context) map[string]tool.Param {
 // unreserved and sub-delimiter characters, ':', '@', '/' and escapes.
 var literalPath = regexp.MustCompile(`^[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$`)
 
-func decodePath(r section.Reader, params map[string]tool.Param) template {
+func decodePath(r section.Reader, params map[string]tool.Param) tmpl.Template {
 	s, ok := r.String("path")
 	if !ok {
-		return template{}
+		return tmpl.Template{}
 	}
-	t, err := parseTemplate(s)
+	t, err := tmpl.Parse(s)
 	switch {
 	case err != nil:
 		r.Errorf("path", "%s.path: %v", r.Path(), err)
 	case !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//"):
 		r.Errorf("path", "%s.path: must start with a single /", r.Path())
-	case !literalPath.MatchString(strings.Join(t.literals(), "")):
+	case !literalPath.MatchString(strings.Join(t.Literals(), "")):
 		r.Errorf("path", "%s.path: outside {parameters} only URL path characters are allowed (no ?, # or spaces)", r.Path())
-	case hasDotSegment(t.literals()):
+	case hasDotSegment(t.Literals()):
 		r.Errorf("path", "%s.path: must not hold . or .. segments", r.Path())
 	default:
 		checkRefs(r, "path", t, params, true)
 		return t
 	}
-	return template{}
+	return tmpl.Template{}
 }
 
 func hasDotSegment(literals []string) bool {
@@ -103,18 +104,18 @@ func hasDotSegment(literals []string) bool {
 	return false
 }
 
-func decodeQuery(r section.Reader, params map[string]tool.Param) map[string]template {
+func decodeQuery(r section.Reader, params map[string]tool.Param) map[string]tmpl.Template {
 	q, ok := r.Templates("query")
 	if !ok {
 		return nil
 	}
-	out := map[string]template{}
+	out := map[string]tmpl.Template{}
 	for _, name := range slices.Sorted(maps.Keys(q)) {
 		if strings.Contains(q[name], "${secret:") {
 			r.Errorf("query", "%s.query.%s: secrets belong in the source's headers or query, not in a tool", r.Path(), name)
 			continue
 		}
-		t, err := parseTemplate(q[name])
+		t, err := tmpl.Parse(q[name])
 		if err != nil {
 			r.Errorf("query", "%s.query.%s: %v", r.Path(), name, err)
 			continue
@@ -144,11 +145,11 @@ func decodeBody(r section.Reader, method string, params map[string]tool.Param) [
 
 // checkRefs checks that a template's placeholders name declared
 // parameters; in a path each must always have a value.
-func checkRefs(r section.Reader, key string, t template, params map[string]tool.Param, always bool) {
+func checkRefs(r section.Reader, key string, t tmpl.Template, params map[string]tool.Param, always bool) {
 	if params == nil {
 		return
 	}
-	for _, n := range t.names() {
+	for _, n := range t.Names() {
 		p, ok := params[n]
 		switch {
 		case !ok:
@@ -162,11 +163,11 @@ func checkRefs(r section.Reader, key string, t template, params map[string]tool.
 // warnUnused warns about parameters the request never sends.
 func warnUnused(r section.Reader, cfg Config, params []tool.Param) {
 	used := map[string]bool{}
-	for _, n := range cfg.Path.names() {
+	for _, n := range cfg.Path.Names() {
 		used[n] = true
 	}
 	for _, t := range cfg.Query {
-		for _, n := range t.names() {
+		for _, n := range t.Names() {
 			used[n] = true
 		}
 	}

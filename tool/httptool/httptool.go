@@ -26,6 +26,7 @@ import (
 	"github.com/hushmcp/hush/secret/driver"
 	"github.com/hushmcp/hush/source"
 	"github.com/hushmcp/hush/tool"
+	"github.com/hushmcp/hush/tool/tmpl"
 )
 
 // KindName is the value of kind: for HTTP tools.
@@ -145,13 +146,13 @@ func (r *runner) request(ctx context.Context, args map[string]any) (*http.Reques
 
 // target fills the path and query templates.
 func (r *runner) target(args map[string]any) (*url.URL, error) {
-	path, _, err := r.cfg.Path.fill(args, segment)
+	path, _, err := r.cfg.Path.Fill(args, segment)
 	if err != nil {
 		return nil, err
 	}
 	q := url.Values{}
 	for name, t := range r.cfg.Query {
-		v, ok, _ := t.fill(args, func(_, v string) (string, error) { return v, nil })
+		v, ok, _ := t.Fill(args, tmpl.Plain)
 		if ok {
 			q.Set(name, v)
 		}
