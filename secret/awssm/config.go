@@ -56,7 +56,7 @@ func (o *Opener) DecodeBlock(r section.Reader) any {
 	c := DefaultConfig()
 	if v, ok := r.String("region"); ok {
 		if !regionPattern.MatchString(v) {
-			r.Errorf("region", "must be an AWS region such as eu-west-1")
+			r.Errorf("region", "%s.region: must be an AWS region such as eu-west-1", r.Path())
 		}
 		c.Region = v
 	}
@@ -66,7 +66,7 @@ func (o *Opener) DecodeBlock(r section.Reader) any {
 	}
 	if d, ok := r.Duration("refresh_ttl"); ok {
 		if d < minRefreshTTL {
-			r.Errorf("refresh_ttl", "must be at least %v", minRefreshTTL)
+			r.Errorf("refresh_ttl", "%s.refresh_ttl: must be at least %v", r.Path(), minRefreshTTL)
 		}
 		c.RefreshTTL = d
 	}
@@ -82,11 +82,11 @@ func checkEndpoint(r section.Reader, v string) {
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
 		u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		r.Errorf("endpoint", "must be an http:// or https:// URL without credentials or query")
+		r.Errorf("endpoint", "%s.endpoint: must be an http:// or https:// URL without credentials or query", r.Path())
 		return
 	}
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		r.Warnf("endpoint", "plain http: secret values cross the network unencrypted")
+		r.Warnf("endpoint", "%s.endpoint: plain http: secret values cross the network unencrypted", r.Path())
 	}
 }
 

@@ -477,3 +477,24 @@ func (s *Server) VersionOf(name, stage string) string {
 	}
 	return ""
 }
+
+// MoveStage moves stage to version id from whichever version holds it, as
+// UpdateSecretVersionStage with MoveToVersionId and RemoveFromVersionId
+// does (moving AWSCURRENT moves AWSPREVIOUS too). It is not counted as a
+// client request.
+func (s *Server) MoveStage(name, stage, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.secrets[name]
+	if e == nil {
+		return &apiError{"ResourceNotFoundException", "no secret " + name}
+	}
+	from := ""
+	if h := e.holder(stage); h != nil {
+		from = h.id
+	}
+	if aerr := e.moveStage(stage, id, from); aerr != nil {
+		return aerr
+	}
+	return nil
+}
