@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every check and test of the project. Installs what the tests need
-# (PostgreSQL server binaries, the TypeScript MCP client) when it is missing.
+# (PostgreSQL server binaries, redis-server, the TypeScript MCP client) when it is missing.
 #   scripts/test.sh            everything: format, vet, race tests, bounded fuzzing
 #   FUZZTIME=30s scripts/test.sh   longer fuzzing
 set -euo pipefail
@@ -18,6 +18,15 @@ if ! need_postgres; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
   else
     sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  fi
+fi
+
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "== installing redis-server"
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
   fi
 fi
 
