@@ -93,3 +93,24 @@ func FuzzWriter(f *testing.F) {
 		checkNoValue(t, out.Bytes(), v1, v2)
 	})
 }
+
+// FuzzRedactPrefix checks the prefix rule: a copy of a value truncated to
+// PrefixLen or more leading bytes, followed by a space or the end of the
+// text, never survives, whatever surrounds it.
+func FuzzRedactPrefix(f *testing.F) {
+	f.Add([]byte("x "), []byte("abcdefghijklmnopqrstuvwxyz"), uint8(20), []byte(" y"))
+	f.Add([]byte("abcdefghijklmnop"), []byte("abcdefghijklmnopq-rst"), uint8(17), []byte(""))
+	f.Add([]byte(""), []byte("aaaaaaaaaaaaaaaaaaaaaaaa"), uint8(16), []byte("aaaa"))
+	f.Fuzz(func(t *testing.T, a, s []byte, k uint8, c []byte) {
+		v := safeValue(s)
+		if len(v) <= PrefixLen {
+			return
+		}
+		cut := v[:PrefixLen+int(k)%(len(v)-PrefixLen)]
+		r := New(Options{Values: [][]byte{v}})
+		in := bytes.Join([][]byte{a, cut, []byte(" "), c, []byte(" "), cut}, nil)
+		if out := r.Redact(in); bytes.Contains(out, cut) {
+			t.Fatalf("a %d-byte truncated copy of a %d-byte value survived", len(cut), len(v))
+		}
+	})
+}
