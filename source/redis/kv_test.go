@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -175,5 +176,39 @@ func TestDeadline(t *testing.T) {
 	}
 	if _, err := src.Exists(t.Context(), "ops:x"); !errors.Is(err, source.ErrClosed) {
 		t.Errorf("call after Close: %v", err)
+	}
+}
+
+// A user with only the commands docs/redis.md lists can run every
+// operation; a command outside them is a permission error that does not
+// name the user.
+func TestLeastPrivilegeUser(t *testing.T) {
+	name, pw := fmt.Sprintf("narrow%d", seq.Add(1)), canary("narrow-redis-pw")
+	err := srv.ACL(t.Context(), name, "reset", "on", ">"+pw, "~acl:*", "resetchannels", "-@all",
+		"+get", "+set", "+del", "+exists", "+hget", "+hgetall", "+strlen", "+getrange", "+hstrlen", "+hlen",
+		"+ping", "+hello", "+auth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := openAs(t, user{name: name, password: pw})
+	ctx := t.Context()
+	if err := src.Set(ctx, "acl:k", "v", time.Minute); err != nil {
+		t.Fatalf("set: %v", err)
+	}
+	if v, _, err := src.Get(ctx, "acl:k", 10); err != nil || v != "v" {
+		t.Fatalf("get: %q %v", v, err)
+	}
+	if _, err := src.HGetAll(ctx, "acl:h", 10); err != nil {
+		t.Fatalf("hgetall: %v", err)
+	}
+	if _, _, err := src.HGet(ctx, "acl:h", "f", 10); err != nil {
+		t.Fatalf("hget: %v", err)
+	}
+	_, err = src.Incr(ctx, "acl:n")
+	if !errors.Is(err, driver.ErrPermission) || !strings.Contains(err.Error(), "NOPERM") || strings.Contains(err.Error(), name) {
+		t.Errorf("incr without +incr: %v", err)
+	}
+	if _, err := src.Exists(ctx, "other:k"); !errors.Is(err, driver.ErrPermission) {
+		t.Errorf("a key outside the user's patterns: %v", err)
 	}
 }

@@ -65,6 +65,7 @@ func Open(ctx context.Context, spec Spec, secrets source.Secrets, log *slog.Logg
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	routeDriverLogs(log)
 	s := &Source{spec: spec, secrets: secrets}
 	live, err := source.OpenLive(ctx, source.LiveConfig[*client]{
 		Name: spec.Name, Kind: KindName, Secrets: secrets, Log: log,
