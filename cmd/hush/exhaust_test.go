@@ -76,6 +76,7 @@ func TestExhaustion(t *testing.T) {
 	// Sessions expire after 3s idle; 16 workers open far more than 200 in
 	// that time.
 	sessions := p.floodSessions(t, 1000)
+	t.Logf("initialize x1000: %v", sessions)
 	if sessions[http.StatusOK] == 0 || sessions[http.StatusServiceUnavailable] == 0 || len(sessions) != 2 {
 		t.Errorf("initialize x1000 against max_sessions 200: statuses %v, want 200s and 503s only", sessions)
 	}
