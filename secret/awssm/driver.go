@@ -48,6 +48,7 @@ type Driver struct {
 // state is what the driver knows of its secret.
 type state struct {
 	current   string            // version id the label maps to ("" until known)
+	pendingID string            // AWSPENDING's version at the last refresh, if another
 	values    map[string][]byte // immutable values by version id
 	order     []string          // ids in values, oldest first
 	err       error             // the last refresh's failure; nil after a success
@@ -173,34 +174,42 @@ func (d *Driver) snapshot() (driver.Snapshot, error) {
 // nothing and returns ctx's error: the caller gave up, Secrets Manager did
 // not fail.
 func (d *Driver) refresh(ctx context.Context) error {
-	id, err := d.resolve(ctx)
+	v, err := d.resolve(ctx)
 	if err == nil {
-		err = d.load(ctx, id)
+		err = d.load(ctx, v.id)
 	}
 	if err != nil && ctx.Err() != nil {
 		return err
 	}
-	d.record(id, err, time.Now())
+	d.record(v, err, time.Now())
 	return nil
 }
 
-// resolve returns the version id carrying the label (DescribeSecret), or
+// versions is what a refresh learns: the label's version, and the version
+// labelled AWSPENDING when a rotation is under way.
+type versions struct{ id, pending string }
+
+// resolve finds the version id carrying the label (DescribeSecret), or
 // the pinned version.
-func (d *Driver) resolve(ctx context.Context) (string, error) {
+func (d *Driver) resolve(ctx context.Context) (versions, error) {
 	if d.t.version != "" {
-		return d.t.version, nil
+		return versions{id: d.t.version}, nil
 	}
 	out, err := d.api.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(d.t.id)})
 	if err != nil {
-		return "", classify("DescribeSecret", d.t.id, err)
+		return versions{}, classify("DescribeSecret", d.t.id, err)
 	}
 	if out.DeletedDate != nil {
-		return "", fmt.Errorf("awssm %q: scheduled for deletion: %w", d.t, driver.ErrNotFound)
+		return versions{}, fmt.Errorf("awssm %q: scheduled for deletion: %w", d.t, driver.ErrNotFound)
 	}
-	if id := holder(out.VersionIdsToStages, d.t.stage); id != "" {
-		return id, nil
+	v := versions{id: holder(out.VersionIdsToStages, d.t.stage)}
+	if v.id == "" {
+		return v, fmt.Errorf("awssm %q: no version is labelled %s: %w", d.t, d.t.stage, driver.ErrNotFound)
 	}
-	return "", fmt.Errorf("awssm %q: no version is labelled %s: %w", d.t, d.t.stage, driver.ErrNotFound)
+	if p := holder(out.VersionIdsToStages, pendingStage); d.t.stage == DefaultStage && p != v.id {
+		v.pending = p
+	}
+	return v, nil
 }
 
 // holder returns the version carrying stage. A label sits on one version;
@@ -279,7 +288,7 @@ func (d *Driver) cache(id string, v []byte) {
 
 // record stores a refresh's outcome and plans the next one: at a random
 // point in [TTL/2, TTL) after a success, with backoff after a failure.
-func (d *Driver) record(id string, err error, now time.Time) {
+func (d *Driver) record(v versions, err error, now time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	st := &d.st
@@ -290,8 +299,41 @@ func (d *Driver) record(id string, err error, now time.Time) {
 		st.due = now.Add(retryDelay(st.failures, d.ttl))
 		return
 	}
-	st.current, st.err, st.failures = id, nil, 0
+	st.current, st.pendingID, st.err, st.failures = v.id, v.pending, nil, 0
 	st.due = now.Add(refreshDelay(d.ttl))
+}
+
+// pendingStage labels the version a rotation is creating.
+const pendingStage = "AWSPENDING"
+
+// Pending returns the value labelled AWSPENDING while a rotation is
+// between createSecret and finishSecret, for a reference to AWSCURRENT:
+// the credential the rotation function sets in the service before
+// AWSCURRENT moves to it. A consumer whose current credential was just
+// rejected may try it before declaring itself degraded. It uses the labels
+// of the last refresh, so call it after a forced one (the store's
+// Refresh); the value is read by version id, once. ok is false when no
+// rotation is under way.
+func (d *Driver) Pending(ctx context.Context) (snap driver.Snapshot, ok bool, err error) {
+	if err := d.usable(ctx); err != nil {
+		return driver.Snapshot{}, false, err
+	}
+	ctx, stop := d.bind(ctx)
+	defer stop()
+	d.fetchMu.Lock()
+	defer d.fetchMu.Unlock()
+	d.mu.Lock()
+	id := d.st.pendingID
+	d.mu.Unlock()
+	if id == "" {
+		return driver.Snapshot{}, false, nil
+	}
+	if err := d.load(ctx, id); err != nil {
+		return driver.Snapshot{}, false, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return driver.Snapshot{Data: append([]byte(nil), d.st.values[id]...), Version: id}, true, nil
 }
 
 // Changes signals when a scheduled refresh found the label on another

@@ -65,7 +65,7 @@ func (d *Driver) scheduled() {
 		if d.ctx.Err() != nil {
 			return // closing
 		}
-		d.record("", err, time.Now()) // our own deadline: a failure like any
+		d.record(versions{}, err, time.Now()) // our own deadline: a failure like any
 	}
 	if after := d.outcome(); after != before {
 		d.log.Info("awssm secret changed", "secret", d.t.id, "stage", d.t.stage, "version", after.version, "error_class", after.class)
