@@ -10,9 +10,9 @@ import (
 )
 
 // Resource limit defaults, applied when the config leaves a limit at zero.
-// Measured on the reference machine, one idle session costs about 40 KB and
-// one open connection about 20 KB; the defaults keep both well inside the
-// default memory limit.
+// Measured with the real binary, 1,000 idle sessions take RSS from 19 to
+// 65 MB (about 45 KB each) and an open connection costs tens of KB; the
+// defaults keep both well inside the default memory limit.
 const (
 	DefaultSessionTimeout = 10 * time.Minute
 	DefaultMaxSessions    = 1000
