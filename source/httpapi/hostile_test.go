@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -214,4 +215,45 @@ func readAll(t *testing.T, resp *http.Response) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// A secret in the base URL's path or userinfo is escaped for its place, so
+// a value holding URL syntax cannot change the origin or the path's shape.
+func TestSecretInBaseURLEscaped(t *testing.T) {
+	const key = "canary/../k?x=1#@evil.example:1-NOT-REAL"
+	api := httpapitest.New(t, keyOne)
+	s := spec(api, map[string]string{"Authorization": "Bearer " + keyOne})
+	s.BaseURL = "http://u:${secret:" + sourcetest.CredSecret + "}@" + api.Listener.Addr().String() + "/echo/${secret:" + sourcetest.CredSecret + "}"
+	s.HealthPath = ""
+	secrets := sourcetest.NewSecrets(t, map[string]string{sourcetest.CredSecret: key})
+	src, err := httpapi.Open(t.Context(), s, source.Env{Name: "search", Secrets: secrets})
+	if err != nil {
+		t.Fatalf("open: %s", strings.ReplaceAll(err.Error(), key, "[KEY]"))
+	}
+	defer src.Close()
+	resp, err := do(t, src, http.MethodGet, "/tail")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := readAll(t, resp)
+	if !strings.Contains(body, `"path":"/echo/canary%2F..%2Fk%3Fx=1%23@evil.example:1-NOT-REAL/tail"`) {
+		t.Errorf("path not escaped as one segment: %s", body)
+	}
+}
+
+// A TLS certificate the client does not trust fails the open, described
+// without the URL.
+func TestUntrustedTLS(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is expected
+	srv.StartTLS()
+	defer srv.Close()
+	s := httpapi.Spec{Name: "search", BaseURL: srv.URL + "?api_key=${secret:" + sourcetest.CredSecret + "}",
+		Origin: "https://" + srv.Listener.Addr().String(), Timeout: 5 * time.Second}
+	secrets := sourcetest.NewSecrets(t, map[string]string{sourcetest.CredSecret: keyOne})
+	_, err := httpapi.Open(t.Context(), s, source.Env{Name: "search", Secrets: secrets})
+	if !errors.Is(err, driver.ErrInvalid) || !strings.Contains(err.Error(), "TLS certificate not accepted") {
+		t.Fatalf("open: %v", err)
+	}
+	assertNoKey(t, err)
 }

@@ -3,6 +3,7 @@ package webclient
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -135,7 +136,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // a key in its query included, so its text never leaves this function.
 func describe(ctx, actx context.Context, timeout time.Duration, err error) error {
 	var dnsErr *net.DNSError
-	var certErr *x509.UnknownAuthorityError
+	var certErr *tls.CertificateVerificationError
 	var hostErr x509.HostnameError
 	var own *Error
 	switch {

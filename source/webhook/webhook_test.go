@@ -211,3 +211,15 @@ func TestPingOff(t *testing.T) {
 		t.Errorf("delivery with a refused key: %d %v", code, err)
 	}
 }
+
+// The example in docs/webhook.md verifies, so receivers can test against it.
+func TestDocumentedExample(t *testing.T) {
+	body := []byte(`{"data":{"service":"billing","severity":2},"event":"oncall.page","id":"dlv_6f1c0e0b9a2d44c1e3f07a55",` +
+		`"sent_at":"2025-11-29T13:00:00Z","text":"billing needs attention: queue depth over 10k"}`)
+	h := http.Header{}
+	h.Set(webhook.HeaderTimestamp, "1764421200")
+	h.Set(webhook.HeaderSignature, "v1=30881062bb60645cf0c91b3f9f471fad0f2f0f7a22aefa40ee92cb9f82746be1")
+	if err := webhook.Verify(h, body, [][]byte{[]byte("example-signing-key")}, time.Unix(1764421200, 0), 0); err != nil {
+		t.Fatalf("the documented example does not verify: %v", err)
+	}
+}
