@@ -52,6 +52,7 @@ type Server struct {
 	bin      string
 	port     int
 	adminPW  string
+	tls      bool // TLS only; see StartTLS
 	admin    *redis.Client
 	proc     *exec.Cmd
 	exited   chan struct{}
@@ -62,6 +63,10 @@ type Server struct {
 // chosen one. It blocks until the server answers an authenticated PING or
 // startTimeout passes. Errors include the tail of the server log.
 func Start() (*Server, error) {
+	return start(false)
+}
+
+func start(useTLS bool) (*Server, error) {
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		return nil, errors.New("redistest: redis-server not found in PATH; install the redis-server package")
@@ -70,8 +75,14 @@ func Start() (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redistest: %w", err)
 	}
-	s := &Server{dir: dir, bin: bin, adminPW: "admin-" + randomHex(16)}
-	if err := s.startWithRetry(); err != nil {
+	s := &Server{dir: dir, bin: bin, adminPW: "admin-" + randomHex(16), tls: useTLS}
+	if useTLS {
+		err = s.writeCerts()
+	}
+	if err == nil {
+		err = s.startWithRetry()
+	}
+	if err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, err
 	}
@@ -94,20 +105,27 @@ func (s *Server) startWithRetry() error {
 // config trades durability for speed: a test instance is thrown away. The
 // password goes in a file, not the command line, so ps never shows it.
 func (s *Server) config() string {
-	return strings.Join([]string{
+	listen := []string{"port " + strconv.Itoa(s.port)}
+	if s.tls {
+		listen = s.tlsConfig()
+	}
+	return strings.Join(append(listen,
 		"bind 127.0.0.1",
-		"port " + strconv.Itoa(s.port),
-		"dir " + s.dir,
-		"logfile " + s.logPath(),
+		"dir "+s.dir,
+		"logfile "+s.logPath(),
 		`save ""`,
 		"appendonly no",
 		"daemonize no",
-		"requirepass " + s.adminPW,
+		"requirepass "+s.adminPW,
 		"maxclients 1000",
-	}, "\n") + "\n"
+	), "\n") + "\n"
 }
 
 func (s *Server) start() error {
+	opts, err := s.adminOptions()
+	if err != nil {
+		return err
+	}
 	confPath := filepath.Join(s.dir, "redis.conf")
 	if err := os.WriteFile(confPath, []byte(s.config()), 0o600); err != nil {
 		return fmt.Errorf("redistest: %w", err)
@@ -121,12 +139,22 @@ func (s *Server) start() error {
 	}
 	s.proc, s.exited = cmd, make(chan struct{})
 	go func() { _ = cmd.Wait(); close(s.exited) }()
-	s.admin = redis.NewClient(s.Options("default", s.adminPW))
+	s.admin = redis.NewClient(opts)
 	if err := s.waitReady(); err != nil {
 		s.kill()
 		return s.withLog(err)
 	}
 	return nil
+}
+
+func (s *Server) adminOptions() (*redis.Options, error) {
+	opts := s.Options("default", s.adminPW)
+	if !s.tls {
+		return opts, nil
+	}
+	var err error
+	opts.TLSConfig, err = s.clientTLS()
+	return opts, err
 }
 
 // waitReady polls with authenticated PINGs until one succeeds, the process
@@ -181,14 +209,19 @@ func (s *Server) Port() int { return s.port }
 // Addr is the server's host:port.
 func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
 
-// URL returns a redis:// URL for user with password on database db.
+// URL returns a redis:// URL (rediss:// for a TLS server) for user with
+// password on database db.
 func (s *Server) URL(user, password string, db int) string {
-	u := url.URL{Scheme: "redis", User: url.UserPassword(user, password), Host: s.Addr(), Path: "/" + strconv.Itoa(db)}
+	scheme := "redis"
+	if s.tls {
+		scheme = "rediss"
+	}
+	u := url.URL{Scheme: scheme, User: url.UserPassword(user, password), Host: s.Addr(), Path: "/" + strconv.Itoa(db)}
 	return u.String()
 }
 
 // Options are client options for user with password, quiet and without
-// retries, for test clients.
+// retries, for test clients. For a TLS server, set TLSConfig as well.
 func (s *Server) Options(user, password string) *redis.Options {
 	return &redis.Options{
 		Addr: s.Addr(), Username: user, Password: password,
