@@ -61,6 +61,13 @@ func Open(ctx context.Context, spec Spec, env source.Env) (*Source, error) {
 		}
 		s.health = u
 	}
+	if spec.Origin == "" {
+		o, err := webclient.OriginOf(spec.BaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("source %q: base_url: %v: %w", spec.Name, err, driver.ErrInvalid)
+		}
+		s.spec.Origin = o
+	}
 	live, err := source.OpenLive(ctx, source.LiveConfig[*client]{
 		Name: spec.Name, Kind: KindName, Secrets: env.Secrets, Log: env.Log,
 		Creds: spec.creds(), Connect: s.connect, Close: func(c *client) { webclient.CloseClient(c.http) },

@@ -37,6 +37,17 @@ const refMark = "hushsecretref"
 // host, no fragment. It reports problems to r (never the value) and returns
 // the template's origin (scheme://host:port) when it is valid.
 func CheckURL(r section.Reader, key, tmpl string) (string, bool) {
+	origin, err := OriginOf(tmpl)
+	if err != nil {
+		r.Errorf(key, "%s.%s: %v", r.Path(), key, err)
+		return "", false
+	}
+	return origin, true
+}
+
+// OriginOf returns the origin of a URL template, whose secrets may stand
+// anywhere but in the scheme and host. Its errors never hold the template.
+func OriginOf(tmpl string) (string, error) {
 	masked := tmpl
 	for _, u := range secret.Uses(tmpl) {
 		masked = strings.Replace(masked, tmpl[u.Start:u.End], refMark, 1)
@@ -44,19 +55,17 @@ func CheckURL(r section.Reader, key, tmpl string) (string, bool) {
 	u, err := url.Parse(masked)
 	switch {
 	case err != nil:
-		r.Errorf(key, "%s.%s: not a valid URL", r.Path(), key)
+		return "", errors.New("not a valid URL")
 	case u.Scheme != "http" && u.Scheme != "https":
-		r.Errorf(key, "%s.%s: must be an http:// or https:// URL", r.Path(), key)
+		return "", errors.New("must be an http:// or https:// URL")
 	case u.Host == "":
-		r.Errorf(key, "%s.%s: the URL has no host", r.Path(), key)
+		return "", errors.New("the URL has no host")
 	case strings.Contains(u.Host, refMark):
-		r.Errorf(key, "%s.%s: a secret may stand in the URL's user, path or query, not in its host", r.Path(), key)
+		return "", errors.New("a secret may stand in the URL's user, path or query, not in its host")
 	case u.Fragment != "" || strings.Contains(masked, "#"):
-		r.Errorf(key, "%s.%s: the URL must not have a #fragment", r.Path(), key)
-	default:
-		return Origin(u), true
+		return "", errors.New("the URL must not have a #fragment")
 	}
-	return "", false
+	return Origin(u), nil
 }
 
 // Origin is u's scheme://host:port, with the scheme's default port made

@@ -71,6 +71,13 @@ type client struct {
 // never a URL or a key. The caller must Close it.
 func Open(ctx context.Context, spec Spec, env source.Env) (*Source, error) {
 	s := &Source{spec: spec, policy: webclient.Policy{Timeout: spec.Timeout, MaxBytes: maxAnswer}, now: clock}
+	if spec.Origin == "" {
+		o, err := webclient.OriginOf(spec.URL)
+		if err != nil {
+			return nil, fmt.Errorf("source %q: url: %v: %w", spec.Name, err, driver.ErrInvalid)
+		}
+		s.spec.Origin = o
+	}
 	live, err := source.OpenLive(ctx, source.LiveConfig[*client]{
 		Name: spec.Name, Kind: KindName, Secrets: env.Secrets, Log: env.Log,
 		Creds: spec.creds(), Connect: s.connect, Close: func(c *client) { webclient.CloseClient(c.http) },
