@@ -2,6 +2,7 @@ package awssm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -55,7 +56,8 @@ type state struct {
 	attempted bool              // a refresh has finished
 	failures  int               // refreshes failed in a row
 	due       time.Time         // when the loop refreshes next
-	forcedAt  time.Time         // when a consumer last forced a refresh
+	forcedAt  time.Time         // when a forced refresh last ran
+	deferred  bool              // a force waits for the interval to end
 	pending   bool              // the loop signalled a change the store has not fetched
 }
 
@@ -142,13 +144,22 @@ func (d *Driver) shouldRefresh(now time.Time) bool {
 		st.pending = false
 		return false
 	case !st.attempted || !now.Before(st.due):
+		st.takeDeferred(now)
 		return true
 	case now.Sub(st.forcedAt) >= d.force:
-		st.forcedAt = now
+		st.forcedAt, st.deferred = now, false
 		return true
 	}
-	st.due = earliest(st.due, st.forcedAt.Add(d.force))
+	st.due, st.deferred = earliest(st.due, st.forcedAt.Add(d.force)), true
 	return false
+}
+
+// takeDeferred starts the interval again when a due refresh carries out a
+// deferred force, so that forces keep to one per interval.
+func (st *state) takeDeferred(now time.Time) {
+	if st.deferred {
+		st.forcedAt, st.deferred = now, false
+	}
 }
 
 func earliest(a, b time.Time) time.Time {
@@ -170,15 +181,16 @@ func (d *Driver) snapshot() (driver.Snapshot, error) {
 }
 
 // refresh finds the version the label maps to, makes sure its value is
-// cached, and records the outcome. When ctx ended first it records
-// nothing and returns ctx's error: the caller gave up, Secrets Manager did
-// not fail.
+// cached, and records the outcome. When ctx was cancelled first (the caller
+// gave up, or Close) it records nothing and returns the error: Secrets
+// Manager did not fail. A deadline that passed is recorded like any
+// failure, so the loop retries it.
 func (d *Driver) refresh(ctx context.Context) error {
 	v, err := d.resolve(ctx)
 	if err == nil {
 		err = d.load(ctx, v.id)
 	}
-	if err != nil && ctx.Err() != nil {
+	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
 		return err
 	}
 	d.record(v, err, time.Now())

@@ -60,12 +60,12 @@ func (d *Driver) scheduled() {
 	}
 	ctx, cancel := context.WithTimeout(d.ctx, requestTimeout)
 	defer cancel()
+	d.mu.Lock()
+	d.st.takeDeferred(time.Now())
+	d.mu.Unlock()
 	before := d.outcome()
 	if err := d.refresh(ctx); err != nil {
-		if d.ctx.Err() != nil {
-			return // closing
-		}
-		d.record(versions{}, err, time.Now()) // our own deadline: a failure like any
+		return // closing
 	}
 	if after := d.outcome(); after != before {
 		d.log.Info("awssm secret changed", "secret", d.t.id, "stage", d.t.stage, "version", after.version, "error_class", after.class)

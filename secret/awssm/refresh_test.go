@@ -2,6 +2,7 @@ package awssm
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -252,4 +253,61 @@ func TestRefreshDelay(t *testing.T) {
 		}
 		prev = d
 	}
+}
+
+// TestFirstFetchTimeout checks that a first fetch cut short by its
+// deadline is retried by the driver, which signals when the value arrives:
+// the store waits for that signal before polling a watcher.
+func TestFirstFetchTimeout(t *testing.T) {
+	setEnv(t)
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, true, nil)
+		e.srv.Put("slow", canary("slow"))
+		e.srv.SetFault(awssmtest.Fault{Delay: time.Minute})
+		d := e.open(t, "awssm://slow")
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_, err := d.Fetch(ctx)
+		checkError(t, err, "timeout")
+		e.srv.SetFault(awssmtest.Fault{})
+		if !awaitSignal(d, retryMax) {
+			t.Fatal("no signal after the endpoint answered again")
+		}
+		checkValue(t, "value after the retry", fetch(t, d).Data, canary("slow"))
+	})
+}
+
+// TestRequestBudget bounds the requests a secret costs: about two
+// DescribeSecret per TTL, one per forced-refresh interval while consumers
+// keep reporting a rejected credential, and one GetSecretValue per
+// version, however often the value is read.
+func TestRequestBudget(t *testing.T) {
+	setEnv(t)
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, true, nil)
+		e.srv.Put("db", canary("v0"))
+		s := e.store(t, secret.Decl{Name: "DB", From: "awssm://db"})
+		const hours, storm = 10, time.Minute
+		for i := range 3 {
+			if err := e.srv.Rotate("db", canary(fmt.Sprint("v", i+1)), nil, nil); err != nil {
+				t.Fatal(err)
+			}
+			for start := time.Now(); time.Since(start) < storm; time.Sleep(100 * time.Millisecond) {
+				_ = s.Refresh(context.Background(), "DB") // eight workers' worth of rejections
+				for range 1000 {
+					s.Get("DB") // tool calls
+				}
+			}
+			time.Sleep(time.Duration(hours/3) * time.Hour)
+			synctest.Wait()
+		}
+		wantValue(t, s, "after three rotations", canary("v3"))
+		forced := 3 * int(storm/DefaultForcedRefreshInterval+1)
+		if n, most := e.srv.Count("DescribeSecret"), 1+2*hours+forced; n > most {
+			t.Errorf("%d DescribeSecret requests, want at most %d", n, most)
+		}
+		if n := e.srv.Count("GetSecretValue"); n != 4 {
+			t.Errorf("%d GetSecretValue requests for four versions, want 4", n)
+		}
+	})
 }
