@@ -20,10 +20,9 @@ import (
 // context.DeadlineExceeded. Safe for concurrent use.
 func (s *Source) Query(ctx context.Context, q source.Query) (*source.Result, error) {
 	var res *source.Result
-	err := s.withConn(ctx, func(p *pool, c *pgxpool.Conn) error {
+	err := s.withConn(ctx, func(p *pool, c *pgxpool.Conn) (err error) {
 		markDirty(c.Conn()) // until the call's own reset says otherwise
-		defer cleanSession(ctx, c.Conn())
-		var err error
+		defer func() { cleanSession(ctx, c.Conn(), err) }()
 		if q.ReadOnly {
 			res, err = p.queryReadOnly(ctx, c, q)
 		} else {

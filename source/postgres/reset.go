@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -92,19 +93,34 @@ func readReset(br pgx.BatchResults, stmts []string) (clean bool, err error) {
 	return !prepared, nil
 }
 
-// cleanSession resets c's session if a call left it dirty. A connection
-// whose reset fails is closed, so that the pool drops it on release.
-func cleanSession(ctx context.Context, c *pgx.Conn) {
+// cleanSession resets c's session if a call left it dirty. callErr is the
+// call's error: SQLSTATE 26000 means a prepared statement pgx cached is gone
+// (the call ran DEALLOCATE), so pgx's cache is dropped with the server's
+// statements, or every later statement would fail once. A connection whose
+// reset fails is closed, so that the pool drops it on release.
+func cleanSession(ctx context.Context, c *pgx.Conn, callErr error) {
 	if !isDirty(c) || c.IsClosed() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), resetTimeout)
 	defer cancel()
-	if err := reset(ctx, c.PgConn()); err != nil {
+	err := reset(ctx, c.PgConn())
+	if err == nil && sqlState(callErr) == "26000" {
+		err = c.DeallocateAll(ctx)
+	}
+	if err != nil {
 		_ = c.Close(ctx)
 		return
 	}
 	markClean(c)
+}
+
+func sqlState(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code
+	}
+	return ""
 }
 
 // reset runs sessionReset, then deallocates the SQL prepared statements

@@ -105,3 +105,23 @@ func TestStatementsThatCannotRunInATransaction(t *testing.T) {
 		t.Errorf("session after the calls: %v, want %v", got, before)
 	}
 }
+
+// TestDeallocateAllDoesNotBreakLaterCalls runs DEALLOCATE ALL, which drops
+// the statements pgx prepared on the connection: the call itself may fail,
+// but no later call may.
+func TestDeallocateAllDoesNotBreakLaterCalls(t *testing.T) {
+	s := newEnv(t).open(t, 1)
+	pid := backendPID(t, s)
+	for _, ro := range both {
+		mustQuery(t, s, source.Query{SQL: "SELECT 1", ReadOnly: true})
+		mustQuery(t, s, source.Query{SQL: "SELECT 2"})
+		_, _ = s.Query(testCtx(t), source.Query{SQL: "DEALLOCATE ALL", ReadOnly: ro})
+		for _, next := range both {
+			mustQuery(t, s, source.Query{SQL: "SELECT 1", ReadOnly: next})
+			mustQuery(t, s, source.Query{SQL: "SELECT 2", ReadOnly: next})
+		}
+	}
+	if got := backendPID(t, s); got != pid {
+		t.Errorf("the connection was replaced; a reset should have kept it")
+	}
+}
