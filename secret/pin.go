@@ -106,11 +106,23 @@ func (s *Store) unpin(e *entry, v Value) {
 	}
 }
 
-// release tells a Releaser driver that version is no longer used.
+// release tells a Releaser driver that version is no longer used. It
+// checks again, under the lock that installing and pinning take, that the
+// version is neither current nor pinned: a rollback may have made it
+// current since the caller decided, and then the next replacement releases
+// it. Holding the read lock through Release keeps that true while the
+// driver acts.
 func (e *entry) release(version string) {
-	if r, ok := e.drv.(driver.Releaser); ok && version != "" {
-		r.Release(version)
+	r, ok := e.drv.(driver.Releaser)
+	if !ok || version == "" {
+		return
 	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.cur.meta.Version == version || e.isPinned(version) {
+		return
+	}
+	r.Release(version)
 }
 
 // isPinned reports whether version has holders. Callers hold e.mu.

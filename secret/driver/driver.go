@@ -106,7 +106,8 @@ func Class(err error) string {
 // (a source's client, until it has drained) has let go; never for the
 // current version. A version that becomes current again (a rollback) is in
 // use anew and is released again when it stops. Release must not block for
-// long; what goes wrong there is the driver's to log.
+// long, nor call back into the store (the secret's state is held still
+// while it runs); what goes wrong there is the driver's to log.
 type Releaser interface {
 	Release(version string)
 }
