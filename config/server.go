@@ -14,12 +14,12 @@ import (
 )
 
 var (
-	serverKeys = []string{"name", "transport", "listen", "path", "stateless", "auth_token",
+	serverKeys = []string{"name", "transport", "listen", "path", "stateless", "sse", "auth_token",
 		"call_timeout", "shutdown_grace", "max_body_bytes", "session_timeout", "max_sessions",
 		"max_concurrent_requests", "max_connections", "read_timeout", "memory_limit"}
 	transports = []string{"stdio", "http"}
 	// httpOnly are the server keys that mean nothing with transport stdio.
-	httpOnly = []string{"listen", "path", "stateless", "auth_token", "max_body_bytes", "session_timeout",
+	httpOnly = []string{"listen", "path", "stateless", "sse", "auth_token", "max_body_bytes", "session_timeout",
 		"max_sessions", "max_concurrent_requests", "max_connections", "read_timeout"}
 	// wholeRef matches a value that is exactly one ${secret:NAME}.
 	wholeRef = regexp.MustCompile(`^\$\{secret:[A-Za-z_][A-Za-z0-9_]*\}$`)
@@ -48,6 +48,7 @@ func (d *decoder) server(n ast.Node, tk *token.Token) Server {
 	d.listen(o, &s.Listen)
 	d.path(o, &s.Path)
 	d.setBool(o, "stateless", &s.Stateless)
+	d.setBool(o, "sse", &s.SSE)
 	d.authToken(o, &s.AuthToken)
 	d.setDuration(o, "call_timeout", &s.CallTimeout)
 	d.setDuration(o, "shutdown_grace", &s.ShutdownGrace)

@@ -42,6 +42,7 @@ type Server struct {
 	Listen        string        // http: address; default 127.0.0.1:8080
 	Path          string        // http: MCP endpoint path; default /mcp
 	Stateless     bool          // http: stateless streamable HTTP (needed by protocol 2026-07-28 clients)
+	SSE           bool          // http: answer each POST with an event stream instead of one JSON body
 	AuthToken     string        // http: bearer token template, e.g. ${secret:MCP_TOKEN}; empty: no auth
 	CallTimeout   time.Duration // default per-call timeout; default 30s
 	ShutdownGrace time.Duration // in-flight calls get this long on SIGTERM; default 10s

@@ -91,10 +91,12 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) streamable() http.Handler {
 	return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.mcp },
 		&mcp.StreamableHTTPOptions{
-			Stateless:           s.cfg.Stateless,
+			Stateless:    s.cfg.Stateless,
+			JSONResponse: !s.cfg.SSE, // one JSON body per answer: no stream, no per-event flush
+
 			MaxRequestBodyBytes: s.cfg.MaxBodyBytes,
 			SessionTimeout:      limitsOf(s.cfg).sessionTimeout,
-			Logger:              s.log,
+			Logger:              sdkLogger(s.log),
 		})
 }
 

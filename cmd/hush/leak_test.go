@@ -81,7 +81,18 @@ type leakEnv struct {
 // newLeakEnv starts a second PostgreSQL for the flaky source (so it can be
 // stopped while serving) and a server at debug log level, which logs the
 // most.
-func newLeakEnv(t *testing.T) *leakEnv {
+// answerModes are the two ways the server answers a POST: one JSON body
+// (the default) or an event stream (server.sse). Every promise holds in
+// both.
+var answerModes = []struct{ name, yaml string }{{"json", ""}, {"sse", "  sse: true\n"}}
+
+// withMode adds a server: key line for the answer mode after the
+// transport line of a config.
+func withMode(yaml, line string) string {
+	return strings.Replace(yaml, "  transport: http\n", "  transport: http\n"+line, 1)
+}
+
+func newLeakEnv(t *testing.T, mode string) *leakEnv {
 	t.Helper()
 	flaky, err := pgtest.Start()
 	if err != nil {
@@ -103,7 +114,7 @@ func newLeakEnv(t *testing.T) *leakEnv {
 	for name, v := range map[string]string{"db-password": leakDB, "mcp-token": leakToken, "flaky-password": leakFlaky, "partner-key": leakKey} {
 		secretFile(t, e.dir, name, v)
 	}
-	cfg := hushYAML(t, e.dir, fmt.Sprintf(leakYAML, e.dir, main.Role, pg.Port(), main.DB, "flaky", flaky.Port(), "flaky"))
+	cfg := hushYAML(t, e.dir, withMode(fmt.Sprintf(leakYAML, e.dir, main.Role, pg.Port(), main.DB, "flaky", flaky.Port(), "flaky"), mode))
 	e.srv = startServe(t, "--config", cfg, "--log-level", "debug")
 	e.cs = connectMCP(t, e.srv.URL, leakToken, e.seen)
 	t.Cleanup(func() { e.assertClean(t) })
@@ -193,17 +204,21 @@ func wantToolError(t *testing.T, res *mcp.CallToolResult, err error, want ...str
 // encodings, bad arguments, unknown tools, timeouts, a source going down,
 // protocol errors, auth failures and the health endpoints.
 func TestLeakCanaryWhileServing(t *testing.T) {
-	e := newLeakEnv(t)
-	t.Run("driver error echoing an argument", e.driverEchoesArgument)
-	t.Run("driver error echoing stored data", e.driverEchoesData)
-	t.Run("results holding secrets", e.resultsHoldSecrets)
-	t.Run("invalid arguments", e.invalidArguments)
-	t.Run("unknown tool", e.unknownTool)
-	t.Run("timeout", e.timeout)
-	t.Run("raw HTTP", e.rawHTTP)
-	t.Run("health while up", e.healthUp)
-	t.Run("source down", e.sourceDown)
-	t.Run("hush check", e.check)
+	for _, m := range answerModes {
+		t.Run(m.name, func(t *testing.T) {
+			e := newLeakEnv(t, m.yaml)
+			t.Run("driver error echoing an argument", e.driverEchoesArgument)
+			t.Run("driver error echoing stored data", e.driverEchoesData)
+			t.Run("results holding secrets", e.resultsHoldSecrets)
+			t.Run("invalid arguments", e.invalidArguments)
+			t.Run("unknown tool", e.unknownTool)
+			t.Run("timeout", e.timeout)
+			t.Run("raw HTTP", e.rawHTTP)
+			t.Run("health while up", e.healthUp)
+			t.Run("source down", e.sourceDown)
+			t.Run("hush check", e.check)
+		})
+	}
 }
 
 // PostgreSQL quotes the input it cannot cast: the caller still learns
@@ -427,7 +442,12 @@ func (e *leakEnv) rawSession(t *testing.T) string {
 // before any server middleware runs, quoting what the client sent. A
 // secret a client sends (a model pasting one) must not come back.
 func TestLeakCanaryTransportEchoes(t *testing.T) {
-	e := newLeakEnv(t)
+	for _, m := range answerModes {
+		t.Run(m.name, func(t *testing.T) { transportEchoes(t, newLeakEnv(t, m.yaml)) })
+	}
+}
+
+func transportEchoes(t *testing.T, e *leakEnv) {
 	sid := e.rawSession(t)
 	session := map[string]string{"Mcp-Session-Id": sid, "Mcp-Protocol-Version": "2025-06-18"}
 	for _, c := range []struct {
@@ -494,7 +514,7 @@ func TestLeakCanaryWrongCredentials(t *testing.T) {
 // names. A clipped secret is no longer an exact match for the redactor, so
 // clipping must not cut a secret short: the log may hold no part of one.
 func TestLeakCanaryClippedLogFields(t *testing.T) {
-	e := newLeakEnv(t)
+	e := newLeakEnv(t, "")
 	res, err := e.call(t, "note", map[string]any{"id": 1, leakToken: 1}) // key longer than 32 bytes
 	wantToolError(t, res, err, "unknown argument")
 	if _, err := e.call(t, leakToken+leakToken, nil); err == nil { // name longer than 64 bytes

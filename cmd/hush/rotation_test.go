@@ -68,13 +68,19 @@ func rotationPasswords() []string {
 // keep calling a SQL tool: no call fails or returns a wrong result, the
 // old passwords stop working, and no password reaches any output.
 func TestRotationUnderLoad(t *testing.T) {
+	for _, m := range answerModes {
+		t.Run(m.name, func(t *testing.T) { rotationUnderLoad(t, m.yaml) })
+	}
+}
+
+func rotationUnderLoad(t *testing.T, mode string) {
 	pws := rotationPasswords()
 	app := newPGApp(t, "rot", pws[0],
 		"CREATE TABLE items(id int PRIMARY KEY, name text NOT NULL)",
 		"INSERT INTO items SELECT g, 'item-' || g FROM generate_series(1, 16) g")
 	dir := t.TempDir()
 	mount := kubetest.NewMount(t, filepath.Join(dir, "db-credentials"), map[string]string{"password": pws[0]})
-	cfg := hushYAML(t, dir, fmt.Sprintf(rotationYAML, mount.Path("password"), app.Role, pg.Port(), app.DB))
+	cfg := hushYAML(t, dir, withMode(fmt.Sprintf(rotationYAML, mount.Path("password"), app.Role, pg.Port(), app.DB), mode))
 	srv := startServe(t, "--config", cfg)
 	seen := &lockedBuffer{}
 	l := startCallers(t, srv.URL, seen, pws)
