@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/hushmcp/hush/internal/testutil/awssmtest"
@@ -96,4 +97,22 @@ func TestWrongRegionScope(t *testing.T) {
 	d := e.open(t, "awssm://s?region=us-east-1")
 	_, err := d.Fetch(context.Background())
 	checkError(t, err, "permission")
+}
+
+// TestThrottlingRetried checks that the SDK's default retryer, which the
+// provider keeps, retries throttling with backoff before a fetch fails.
+// In a bubble, its jittered sleeps take no time.
+func TestThrottlingRetried(t *testing.T) {
+	setEnv(t)
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, true, nil)
+		e.opener.ClientOptions = nil // the SDK's default: three attempts
+		e.srv.Put("s", canary("s"))
+		d := e.open(t, "awssm://s")
+		e.srv.SetFault(awssmtest.Fault{Kind: awssmtest.Throttle, Times: 2})
+		checkValue(t, "after two throttled attempts", fetch(t, d).Data, canary("s"))
+		if n := e.srv.Count(awssmtest.Requests); n != 4 {
+			t.Errorf("%d requests, want 4 (two failed attempts, then describe and get)", n)
+		}
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strconv"
 	"time"
 )
 
@@ -378,7 +379,41 @@ func (s *Server) listSecretVersionIds(in map[string]any) (int, any) {
 		}
 		list = append(list, map[string]any{"VersionId": v.id, "VersionStages": v.stages, "CreatedDate": epoch(v.created)})
 	}
-	return http.StatusOK, map[string]any{"ARN": e.arn, "Name": e.name, "Versions": list}
+	out := map[string]any{"ARN": e.arn, "Name": e.name}
+	page, next, aerr := paginate(list, in)
+	if aerr != nil {
+		return http.StatusBadRequest, aerr
+	}
+	out["Versions"] = page
+	if next != "" {
+		out["NextToken"] = next
+	}
+	return http.StatusOK, out
+}
+
+// paginate cuts list at MaxResults (1 to 100; default 100), resuming
+// after NextToken, which is the index to resume at.
+func paginate(list []map[string]any, in map[string]any) ([]map[string]any, string, *apiError) {
+	size := 100
+	if n, ok := in["MaxResults"].(float64); ok {
+		size = int(n)
+	}
+	from := 0
+	if tok := str(in, "NextToken"); tok != "" {
+		n, err := strconv.Atoi(tok)
+		if err != nil || n < 0 || n > len(list) {
+			return nil, "", &apiError{"InvalidNextTokenException", "The NextToken value is invalid."}
+		}
+		from = n
+	}
+	if size < 1 || size > 100 {
+		return nil, "", &apiError{"InvalidParameterException", "MaxResults must be 1 to 100"}
+	}
+	to := min(from+size, len(list))
+	if to < len(list) {
+		return list[from:to], strconv.Itoa(to), nil
+	}
+	return list[from:to], "", nil
 }
 
 // epoch is a timestamp as the JSON 1.1 protocol writes it: seconds since

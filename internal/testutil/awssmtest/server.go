@@ -73,6 +73,9 @@ type Fault struct {
 	// Secrets limits the fault to requests for these secret names; empty
 	// means every secret.
 	Secrets []string
+	// Times ends the fault after it answered this many requests; zero
+	// means until it is replaced.
+	Times int
 }
 
 // Server is an in-process Secrets Manager for one region. Safe for
@@ -252,11 +255,8 @@ func (s *Server) count(name string) {
 // injected answers a request under the current fault and reports whether it
 // did. Called without s.mu held, since a delay waits.
 func (s *Server) injected(w http.ResponseWriter, r *http.Request, op, secretID string) bool {
-	s.mu.Lock()
-	f := s.fault
-	name := s.nameOf(secretID)
-	s.mu.Unlock()
-	if !f.applies(op, name) {
+	f, ok := s.takeFault(op, secretID)
+	if !ok {
 		return false
 	}
 	if f.Delay > 0 && !sleep(r, f.Delay) {
@@ -276,6 +276,23 @@ func (s *Server) injected(w http.ResponseWriter, r *http.Request, op, secretID s
 	s.count(Rejected)
 	writeError(w, status, f.Kind, "injected "+f.Kind)
 	return true
+}
+
+// takeFault returns the fault that applies to a request, counting it
+// against Times.
+func (s *Server) takeFault(op, secretID string) (Fault, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.fault
+	if !f.applies(op, s.nameOf(secretID)) {
+		return f, false
+	}
+	if f.Times > 0 {
+		if s.fault.Times--; s.fault.Times == 0 {
+			s.fault = Fault{}
+		}
+	}
+	return f, true
 }
 
 func (f Fault) applies(op, name string) bool {

@@ -133,6 +133,19 @@ func TestStageLabels(t *testing.T) {
 	if err != nil || len(all.Versions) != 3 {
 		t.Fatalf("list all: %d versions, %v", len(all.Versions), err)
 	}
+	pager := secretsmanager.NewListSecretVersionIdsPaginator(c, &secretsmanager.ListSecretVersionIdsInput{
+		SecretId: aws.String("s"), IncludeDeprecated: aws.Bool(true), MaxResults: aws.Int32(2)})
+	pages, seen := 0, 0
+	for pager.HasMorePages() {
+		p, err := pager.NextPage(ctx)
+		if err != nil {
+			t.Fatalf("page: %v", err)
+		}
+		pages, seen = pages+1, seen+len(p.Versions)
+	}
+	if pages != 2 || seen != 3 {
+		t.Errorf("%d pages with %d versions, want 2 with 3", pages, seen)
+	}
 	old := get(t, c, &secretsmanager.GetSecretValueInput{SecretId: aws.String("s"), VersionId: aws.String(v1)})
 	if aws.ToString(old.SecretString) != "v1-NOT-REAL" || len(old.VersionStages) != 0 {
 		t.Errorf("a deprecated version is still readable by id, without labels")
