@@ -2,12 +2,15 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/pem"
 	"errors"
 	"io"
 	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -256,4 +259,22 @@ func TestUntrustedTLS(t *testing.T) {
 		t.Fatalf("open: %v", err)
 	}
 	assertNoKey(t, err)
+}
+
+// ca_file makes the source trust a private CA, for internal APIs.
+func TestCAFile(t *testing.T) {
+	api := httpapitest.NewTLS(t, keyOne)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	cert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: api.Certificate().Raw})
+	if err := os.WriteFile(ca, cert, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src := mustOpen(t, api, func(s *httpapi.Spec) { s.CAFile = ca; s.Origin = "https://" + api.Listener.Addr().String() })
+	if err := src.Ping(t.Context()); err != nil {
+		t.Fatalf("ping over TLS with ca_file: %s", clean(err))
+	}
+	_, err := open(t, api, keyOne, func(s *httpapi.Spec) { s.CAFile = filepath.Join(t.TempDir(), "missing.pem") })
+	if !errors.Is(err, driver.ErrInvalid) {
+		t.Errorf("a missing ca_file: %v", err)
+	}
 }

@@ -18,6 +18,7 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"maps"
@@ -37,6 +38,7 @@ type Source struct {
 	spec   Spec
 	policy webclient.Policy
 	health *url.URL // relative reference of the health request; nil: HEAD on the base URL
+	roots  *x509.CertPool
 	live   *source.Live[*client]
 }
 
@@ -61,6 +63,11 @@ func Open(ctx context.Context, spec Spec, env source.Env) (*Source, error) {
 		}
 		s.health = u
 	}
+	roots, err := webclient.LoadRoots(spec.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("source %q: %v: %w", spec.Name, err, driver.ErrInvalid)
+	}
+	s.roots = roots
 	if spec.Origin == "" {
 		o, err := webclient.OriginOf(spec.BaseURL)
 		if err != nil {
@@ -97,7 +104,7 @@ func (s *Source) connect(ctx context.Context, e cred.Expanded) (*client, error) 
 	if err != nil {
 		return nil, fmt.Errorf("source %q: base_url: %v: %w", s.spec.Name, err, driver.ErrInvalid)
 	}
-	c := &client{http: webclient.NewClient(s.spec.Origin), base: base, header: http.Header{}, query: url.Values{}}
+	c := &client{http: webclient.NewClient(s.spec.Origin, s.roots), base: base, header: http.Header{}, query: url.Values{}}
 	vals := e.Values[1:]
 	for _, name := range slices.Sorted(maps.Keys(s.spec.Headers)) {
 		c.header.Set(name, vals[0])

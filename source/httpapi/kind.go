@@ -37,6 +37,7 @@ type Spec struct {
 	Retries    int               // extra attempts for idempotent methods
 	HealthPath string            // GET target for Ping; empty: HEAD on BaseURL
 	Methods    []string          // allowed methods; empty: all of Methods
+	CAFile     string            // PEM file of the CAs to trust; empty: the system's
 }
 
 // AllowsMethod reports whether tools over this source may use method.
@@ -53,7 +54,7 @@ func (s Spec) AllowsMethod(method string) bool {
 var Kind = source.Kind{
 	Name:     KindName,
 	Provides: []source.Capability{source.CapHTTP},
-	Keys:     []string{"base_url", "headers", "query", "timeout", "max_response_bytes", "retries", "health_path", "methods"},
+	Keys:     []string{"base_url", "headers", "query", "timeout", "max_response_bytes", "retries", "health_path", "methods", "ca_file"},
 	Decode:   decode,
 	Open: func(ctx context.Context, spec any, env source.Env) (source.Source, error) {
 		s := spec.(Spec)
@@ -81,6 +82,7 @@ func decode(r section.Reader) any {
 	}
 	s.HealthPath = healthPath(r)
 	s.Methods = methods(r)
+	s.CAFile, _ = r.File("ca_file")
 	return s
 }
 

@@ -9,10 +9,13 @@
 package webclient
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -100,9 +103,13 @@ func ParseExpanded(s, origin string) (*url.URL, error) {
 // it closes its connections only) that follows at most five redirects, all
 // within origin. Go would strip credential headers on a redirect to another
 // host, but not a key in the query string; refusing the redirect covers both.
-func NewClient(origin string) *http.Client {
+// roots are the trusted CAs; nil: the system's.
+func NewClient(origin string, roots *x509.CertPool) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 16
+	if roots != nil {
+		tr.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	}
 	return &http.Client{
 		Transport: tr,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
@@ -118,6 +125,23 @@ func NewClient(origin string) *http.Client {
 }
 
 var errTooManyRedirects = errors.New("too many redirects")
+
+// LoadRoots reads PEM certificates from path, for a ca_file key. An
+// empty path returns nil: the system's roots.
+func LoadRoots(path string) (*x509.CertPool, error) {
+	if path == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read ca_file: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, errors.New("ca_file holds no PEM certificate")
+	}
+	return pool, nil
+}
 
 // CloseClient closes the idle connections of a client built by NewClient.
 // Calls in flight are not affected; Live closes a client only once they

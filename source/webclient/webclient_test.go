@@ -47,7 +47,7 @@ func TestRetriesStopWithTheCaller(t *testing.T) {
 	}))
 	defer srv.Close()
 	p := webclient.Policy{Retries: 5}
-	_, err := p.Do(ctx, webclient.NewClient("ignored"), http.MethodGet, func(ctx context.Context) (*http.Request, error) {
+	_, err := p.Do(ctx, webclient.NewClient("ignored", nil), http.MethodGet, func(ctx context.Context) (*http.Request, error) {
 		return http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
 	})
 	if n.Load() != 1 {
@@ -60,7 +60,7 @@ func TestTransportErrorsReworded(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL + "/x?api_key=canary-NOT-REAL"
 	srv.Close()
-	_, err := webclient.Policy{}.Do(t.Context(), webclient.NewClient("x"), http.MethodPost, func(ctx context.Context) (*http.Request, error) {
+	_, err := webclient.Policy{}.Do(t.Context(), webclient.NewClient("x", nil), http.MethodPost, func(ctx context.Context) (*http.Request, error) {
 		return http.NewRequestWithContext(ctx, http.MethodPost, url, nil)
 	})
 	var e *webclient.Error

@@ -33,13 +33,14 @@ type Spec struct {
 	Timeout time.Duration     // per delivery; 0: webclient.DefaultTimeout
 	Overlap time.Duration     // after a rotation, sign with the previous key too, this long
 	NoPing  bool              // ping: false; never send a ping event
+	CAFile  string            // PEM file of the CAs to trust; empty: the system's
 }
 
 // Kind is the webhook source kind, for registration.
 var Kind = source.Kind{
 	Name:     KindName,
 	Provides: []source.Capability{CapNotify},
-	Keys:     []string{"url", "secret", "headers", "timeout", "overlap", "ping"},
+	Keys:     []string{"url", "secret", "headers", "timeout", "overlap", "ping", "ca_file"},
 	Decode:   decode,
 	Open: func(ctx context.Context, spec any, env source.Env) (source.Source, error) {
 		s := spec.(Spec)
@@ -76,6 +77,7 @@ func decode(r section.Reader) any {
 	if b, ok := r.Bool("ping"); ok {
 		s.NoPing = !b
 	}
+	s.CAFile, _ = r.File("ca_file")
 	return s
 }
 

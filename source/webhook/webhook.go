@@ -19,6 +19,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -52,6 +53,7 @@ type Source struct {
 	policy webclient.Policy
 	live   *source.Live[*client]
 	now    func() time.Time
+	roots  *x509.CertPool
 
 	mu      sync.Mutex
 	current []byte // the newest verified key: the previous key of the next client
@@ -71,6 +73,11 @@ type client struct {
 // never a URL or a key. The caller must Close it.
 func Open(ctx context.Context, spec Spec, env source.Env) (*Source, error) {
 	s := &Source{spec: spec, policy: webclient.Policy{Timeout: spec.Timeout, MaxBytes: maxAnswer}, now: clock}
+	roots, err := webclient.LoadRoots(spec.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("source %q: %v: %w", spec.Name, err, driver.ErrInvalid)
+	}
+	s.roots = roots
 	if spec.Origin == "" {
 		o, err := webclient.OriginOf(spec.URL)
 		if err != nil {
@@ -107,7 +114,7 @@ func (s *Source) connect(ctx context.Context, e cred.Expanded) (*client, error) 
 	if len(key) == 0 {
 		return nil, fmt.Errorf("source %q: the signing key is empty: %w", s.spec.Name, driver.ErrInvalid)
 	}
-	c := &client{http: webclient.NewClient(s.spec.Origin), url: u, header: http.Header{}, keys: [][]byte{key}}
+	c := &client{http: webclient.NewClient(s.spec.Origin, s.roots), url: u, header: http.Header{}, keys: [][]byte{key}}
 	for i, name := range slices.Sorted(maps.Keys(s.spec.Headers)) {
 		c.header.Set(name, e.Values[2+i])
 	}

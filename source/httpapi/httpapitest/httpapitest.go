@@ -7,6 +7,7 @@ package httpapitest
 import (
 	"encoding/json"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -40,9 +41,25 @@ type API struct {
 
 // New starts an API accepting keys; it stops at cleanup.
 func New(t testing.TB, keys ...string) *API {
+	return start(t, false, keys)
+}
+
+// NewTLS starts an API over HTTPS with a certificate of its own: see
+// httptest.Server.Certificate.
+func NewTLS(t testing.TB, keys ...string) *API {
+	return start(t, true, keys)
+}
+
+func start(t testing.TB, useTLS bool, keys []string) *API {
 	a := &API{counts: map[string]int{}, released: make(chan struct{})}
 	a.SetKeys(keys...)
-	a.Server = httptest.NewServer(http.HandlerFunc(a.serve))
+	a.Server = httptest.NewUnstartedServer(http.HandlerFunc(a.serve))
+	a.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are what some tests want
+	if useTLS {
+		a.StartTLS()
+	} else {
+		a.Start()
+	}
 	t.Cleanup(func() {
 		a.Release()
 		a.Close()
