@@ -31,7 +31,9 @@ func canaryForms() map[string]string {
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(leakCanary)
 	q := strconv.Quote(leakCanary)
+	jj, _ := json.Marshal(string(j)) // "\"...\"": a JSON text inside a JSON string
 	return map[string]string{
+		"json twice":       string(jj[3 : len(jj)-3]),
 		"raw":              leakCanary,
 		"url query":        url.QueryEscape(leakCanary),
 		"url path":         url.PathEscape(leakCanary),
@@ -85,6 +87,12 @@ var printers = []struct {
 	{"json", func(w io.Writer, v any) { b, _ := json.Marshal(v); w.Write(b) }},
 	{"slog-text", func(w io.Writer, v any) { slog.New(slog.NewTextHandler(w, nil)).Info("m", "v", v) }},
 	{"slog-json", func(w io.Writer, v any) { slog.New(slog.NewJSONHandler(w, nil)).Info("m", "v", v) }},
+	// A tool result whose text is itself JSON: the secret is escaped twice.
+	{"json-in-json", func(w io.Writer, v any) {
+		inner, _ := json.Marshal(v)
+		b, _ := json.Marshal(map[string]string{"text": string(inner)})
+		w.Write(b)
+	}},
 }
 
 // leakMatrix documents, for each place a secret can sit, which printers
@@ -99,13 +107,13 @@ var leakMatrix = []struct {
 	value placementFun
 	leaks string // printers whose output carries the canary without redaction
 }{
-	{"string field", func() any { return exported{leakCanary} }, "%v %+v %#v %s %q json slog-text slog-json"},
+	{"string field", func() any { return exported{leakCanary} }, "%v %+v %#v %s %q json slog-text slog-json json-in-json"},
 	{"unexported string field", func() any { return unexported{leakCanary} }, "%v %+v %#v %s %q slog-text"},
-	{"map", func() any { return map[string]string{"pw": leakCanary} }, "%v %+v %#v %s %q json slog-text slog-json"},
+	{"map", func() any { return map[string]string{"pw": leakCanary} }, "%v %+v %#v %s %q json slog-text slog-json json-in-json"},
 	{"error chain", func() any {
 		return fmt.Errorf("open db: %w", fmt.Errorf("auth: %w", errors.New("bad password "+leakCanary)))
 	}, "%v %+v %#v %s %q slog-text slog-json"},
-	{"panic value", func() any { return recovered(func() { panic("connect " + leakCanary) }) }, "%v %+v %#v %s %q json slog-text slog-json"},
+	{"panic value", func() any { return recovered(func() { panic("connect " + leakCanary) }) }, "%v %+v %#v %s %q json slog-text slog-json json-in-json"},
 	{"secret.Value", func() any { return secret.NewValue([]byte(leakCanary), secret.Meta{}) }, ""},
 	{"secret.Value field", func() any { return valueField{secret.NewValue([]byte(leakCanary), secret.Meta{})} }, ""},
 	{"secret.Value in map", func() any {
