@@ -19,6 +19,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -55,34 +56,38 @@ type client struct {
 // request and starts following the secrets they name. Errors name the
 // source and never hold a URL or a credential. The caller must Close it.
 func Open(ctx context.Context, spec Spec, env source.Env) (*Source, error) {
-	s := &Source{spec: spec, policy: webclient.Policy{Timeout: spec.Timeout, MaxBytes: spec.MaxBytes, Retries: spec.Retries}}
-	if spec.HealthPath != "" {
-		u, err := url.Parse(spec.HealthPath)
-		if err != nil {
-			return nil, fmt.Errorf("source %q: health_path does not parse: %w", spec.Name, driver.ErrInvalid)
-		}
-		s.health = u
-	}
-	roots, err := webclient.LoadRoots(spec.CAFile)
+	s, err := newSource(spec)
 	if err != nil {
 		return nil, fmt.Errorf("source %q: %v: %w", spec.Name, err, driver.ErrInvalid)
 	}
-	s.roots = roots
-	if spec.Origin == "" {
-		o, err := webclient.OriginOf(spec.BaseURL)
-		if err != nil {
-			return nil, fmt.Errorf("source %q: base_url: %v: %w", spec.Name, err, driver.ErrInvalid)
-		}
-		s.spec.Origin = o
-	}
-	live, err := source.OpenLive(ctx, source.LiveConfig[*client]{
+	s.live, err = source.OpenLive(ctx, source.LiveConfig[*client]{
 		Name: spec.Name, Kind: KindName, Secrets: env.Secrets, Log: env.Log,
 		Creds: spec.creds(), Connect: s.connect, Close: func(c *client) { webclient.CloseClient(c.http) },
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.live = live
+	return s, nil
+}
+
+// newSource prepares what every client shares: the health request, the
+// trusted CAs and the origin (when the spec did not come from Decode).
+func newSource(spec Spec) (*Source, error) {
+	s := &Source{spec: spec, policy: webclient.Policy{Timeout: spec.Timeout, MaxBytes: spec.MaxBytes, Retries: spec.Retries}}
+	var err error
+	if spec.HealthPath != "" {
+		if s.health, err = url.Parse(spec.HealthPath); err != nil {
+			return nil, errors.New("health_path does not parse")
+		}
+	}
+	if s.roots, err = webclient.LoadRoots(spec.CAFile); err != nil {
+		return nil, err
+	}
+	if spec.Origin == "" {
+		if s.spec.Origin, err = webclient.OriginOf(spec.BaseURL); err != nil {
+			return nil, fmt.Errorf("base_url: %w", err)
+		}
+	}
 	return s, nil
 }
 
