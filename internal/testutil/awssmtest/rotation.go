@@ -71,7 +71,7 @@ func (r *Rotation) withPending(step string, f func([]byte) error) error {
 	r.s.mu.Lock()
 	e := r.s.secrets[r.name]
 	var v *version
-	var aerr *apiError = &apiError{"ResourceNotFoundException", "no secret"}
+	aerr := &apiError{"ResourceNotFoundException", "no secret " + r.name}
 	if e != nil {
 		v, aerr = e.pick(r.token, Pending)
 	}
