@@ -34,6 +34,7 @@ func parse(t *testing.T, entry string) (*config.Config, error) {
 func TestDecodeErrors(t *testing.T) {
 	for _, c := range []struct{ entry, want string }{
 		{"    operation: get\n", "tools.t.key is required"},
+		{"    operation: incr\n    prefixes: [\"s:\"]\n", "tools.t.operation: incr writes"},
 		{"    operation: get\n    key: \"s:{id}\"\n", "tools.t.prefixes is required"},
 		{"    operation: scan\n    key: \"s:{id}\"\n    prefixes: [\"s:\"]\n", "operation"},
 		{"    operation: set\n    key: \"s:{id}\"\n    value: \"{id}\"\n    ttl: 1m\n    prefixes: [\"s:\"]\n",

@@ -62,9 +62,8 @@ func IsRead(op string) bool { return slices.Contains(readOperations, op) }
 
 func decode(r section.Reader, c tool.Context) any {
 	cfg := Config{ReadOnly: true, MaxValueBytes: DefaultMaxValueBytes}
-	if r.Require("operation", "key", "prefixes") {
-		cfg.Operation, _ = r.Enum("operation", Operations...)
-	}
+	r.Require("operation", "key", "prefixes")
+	cfg.Operation, _ = r.Enum("operation", Operations...)
 	if b, ok := r.Bool("read_only"); ok {
 		cfg.ReadOnly = b
 	}
