@@ -106,10 +106,8 @@ func (s *Server) recoverPanics(next mcp.MethodHandler) mcp.MethodHandler {
 
 // sanitise replaces unexpected tool errors (anything but a tool.UserError
 // or a JSON-RPC error) with a generic message and an incident id, and logs
-// the original server-side. It also refuses params the SDK accepts but the
-// protocol does not (checkParams), so those errors carry their proper code.
+// the original server-side.
 func (s *Server) sanitise(next mcp.MethodHandler) mcp.MethodHandler {
-	next = checkParams(next)
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 		res, err := next(ctx, method, req)
 		p := callParams(method, req)
@@ -170,9 +168,10 @@ func (s *Server) bound(next mcp.MethodHandler) mcp.MethodHandler {
 var logLevels = map[mcp.LoggingLevel]bool{"debug": true, "info": true, "notice": true, "warning": true,
 	"error": true, "critical": true, "alert": true, "emergency": true}
 
-// checkParams answers Invalid Params for a logging/setLevel with a level
-// outside the protocol's list: the go-sdk stores any string.
-func checkParams(next mcp.MethodHandler) mcp.MethodHandler {
+// checkLogLevel answers Invalid Params for a logging/setLevel with a level
+// outside the protocol's list: the go-sdk stores any string. Only those
+// requests are answered here; every other passes unchanged.
+func checkLogLevel(next mcp.MethodHandler) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 		if p, ok := req.GetParams().(*mcp.SetLoggingLevelParams); ok && method == "logging/setLevel" && !logLevels[p.Level] {
 			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams,

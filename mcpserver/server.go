@@ -78,7 +78,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	if err := s.addTools(cfg.Kinds.Tools, cfg.Tools); err != nil {
 		return nil, err
 	}
-	s.mcp.AddReceivingMiddleware(s.callLog, s.recoverPanics, s.sanitise, s.redactCalls, s.bound)
+	s.mcp.AddReceivingMiddleware(s.callLog, s.recoverPanics, s.sanitise, checkLogLevel, s.redactCalls, s.bound)
 	return s, nil
 }
 
