@@ -32,8 +32,9 @@ import (
 // serial calls about twice as slow on a busy machine.
 
 // readOnlyReset ends a read-only call's transaction. Names are qualified
-// with pg_catalog because the call may have changed search_path; RESET ALL
-// leaves the role alone, so SET SESSION AUTHORIZATION DEFAULT resets it. The
+// with pg_catalog, so that no function of the same name on a search_path the
+// call changed stands in for them; RESET ALL leaves the role alone, so SET
+// SESSION AUTHORIZATION DEFAULT resets it. The
 // last statement reports whether SQL prepared statements are left, which
 // only sessionReset deallocates, by name.
 var readOnlyReset = []string{

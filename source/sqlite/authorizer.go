@@ -24,10 +24,11 @@ import (
 var errNoAuthorizer = errors.New("sqlite driver offers no authorizer")
 
 // readOnlyConn returns a connection of db with readOnlyPolicy installed. It
-// is installed on every call, not once per connection: database/sql gives no
-// hook when it opens a connection, and installing costs little, so no
-// connection of the pool can ever serve a read-only call without it. The
-// caller closes the connection.
+// is installed on every call, not once per connection: the driver's
+// connection hook (sqlite.RegisterConnectionHook) applies to every SQLite
+// connection in the process, and installing costs too little to measure
+// next to a small SELECT, so no connection of the pool can ever serve a
+// read-only call without it. The caller closes the connection.
 func readOnlyConn(ctx context.Context, db *sql.DB) (*sql.Conn, error) {
 	c, err := db.Conn(ctx)
 	if err != nil {
