@@ -27,6 +27,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/hushmcp/hush/secret/driver"
 	"github.com/hushmcp/hush/source"
@@ -36,11 +38,15 @@ import (
 
 // Source is an open HTTP API source. Safe for concurrent use.
 type Source struct {
-	spec   Spec
-	policy webclient.Policy
-	health *url.URL // relative reference of the health request; nil: HEAD on the base URL
-	roots  *x509.CertPool
-	live   *source.Live[*client]
+	spec    Spec
+	policy  webclient.Policy
+	health  *url.URL // relative reference of the health request; nil: HEAD on the base URL
+	roots   *x509.CertPool
+	secrets source.Secrets
+	live    *source.Live[*client]
+
+	nudging   sync.Mutex // one store re-read at a time; guards lastNudge
+	lastNudge time.Time
 }
 
 // client is one generation of credentials: a transport and the expanded
@@ -50,6 +56,7 @@ type client struct {
 	base   *url.URL
 	header http.Header
 	query  url.Values
+	values []string // the expanded templates it was built from
 }
 
 // Open builds a client from spec's templates, verifies it with the health
@@ -60,6 +67,7 @@ func Open(ctx context.Context, spec Spec, env source.Env) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("source %q: %v: %w", spec.Name, err, driver.ErrInvalid)
 	}
+	s.secrets = env.Secrets
 	s.live, err = source.OpenLive(ctx, source.LiveConfig[*client]{
 		Name: spec.Name, Kind: KindName, Secrets: env.Secrets, Log: env.Log,
 		Creds: spec.creds(), Connect: s.connect, Close: func(c *client) { webclient.CloseClient(c.http) },
@@ -109,7 +117,7 @@ func (s *Source) connect(ctx context.Context, e cred.Expanded) (*client, error) 
 	if err != nil {
 		return nil, fmt.Errorf("source %q: base_url: %v: %w", s.spec.Name, err, driver.ErrInvalid)
 	}
-	c := &client{http: webclient.NewClient(s.spec.Origin, s.roots), base: base, header: http.Header{}, query: url.Values{}}
+	c := &client{http: webclient.NewClient(s.spec.Origin, s.roots), base: base, header: http.Header{}, query: url.Values{}, values: e.Values}
 	vals := e.Values[1:]
 	for _, name := range slices.Sorted(maps.Keys(s.spec.Headers)) {
 		c.header.Set(name, vals[0])
@@ -159,37 +167,23 @@ func (s *Source) check(ctx context.Context, c *client) error {
 	return nil
 }
 
-// Do sends req to the API on the current client and returns the response
-// with its body already read (at most max_response_bytes): closing it is
-// optional. req.URL must be a relative reference, a path and a query
-// (already escaped), which is appended to the base URL; the source adds its
-// own headers and query parameters, which win over req's. A non-2xx answer
-// is a response, not an error. Errors wrap a driver code or a context error
-// and never hold the URL. A method the source does not allow is refused
-// before anything is sent.
-func (s *Source) Do(req *http.Request) (*http.Response, error) {
+// checkRequest refuses what the source never sends and reads the body.
+func (s *Source) checkRequest(req *http.Request) ([]byte, error) {
 	if req.URL == nil || req.URL.Scheme != "" || req.URL.Host != "" || req.URL.User != nil ||
 		(req.URL.Path != "" && !strings.HasPrefix(req.URL.Path, "/")) {
-		return nil, fmt.Errorf("source %q: the request URL must be a path starting with /: %w", s.spec.Name, driver.ErrInvalid)
+		return nil, s.errorf(fmt.Errorf("the request URL must be a path starting with /: %w", driver.ErrInvalid))
 	}
 	if !s.spec.AllowsMethod(req.Method) {
-		return nil, fmt.Errorf("source %q: method %s is not allowed: %w", s.spec.Name, req.Method, driver.ErrInvalid)
+		return nil, s.errorf(fmt.Errorf("method %s is not allowed: %w", req.Method, driver.ErrInvalid))
 	}
 	body, err := readBody(req)
 	if err != nil {
-		return nil, fmt.Errorf("source %q: read the request body: %w", s.spec.Name, err)
+		return nil, s.errorf(fmt.Errorf("read the request body: %w", err))
 	}
-	l, err := s.live.Acquire()
-	if err != nil {
-		return nil, fmt.Errorf("source %q: %w", s.spec.Name, err)
-	}
-	defer l.Release()
-	resp, err := s.send(req.Context(), l.Value(), req.Method, req.URL, req.Header, body)
-	if err != nil {
-		return nil, fmt.Errorf("source %q: %w", s.spec.Name, err)
-	}
-	return resp, nil
+	return body, nil
 }
+
+func (s *Source) errorf(err error) error { return fmt.Errorf("source %q: %w", s.spec.Name, err) }
 
 func readBody(req *http.Request) ([]byte, error) {
 	if req.Body == nil || req.Body == http.NoBody {
