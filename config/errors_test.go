@@ -34,7 +34,7 @@ func TestParseErrors(t *testing.T) {
 		{"root not a mapping", y("- server"),
 			[]string{"t.yaml:1:1: top level: want a mapping, got sequence"}},
 		{"unknown top-level key", y("srever:", "  name: x"),
-			[]string{`t.yaml:1:1: top level: unknown key "srever" (valid: server, secrets, sources, tools, vault)`}},
+			[]string{`t.yaml:1:1: top level: unknown key "srever" (valid: server, secrets, sources, tools, awssm, vault)`}},
 		{"unknown server key", y("server:", "  nmae: x"),
 			[]string{`t.yaml:2:3: server: unknown key "nmae" ` + validServer}},
 		{"unknown secret key", y("secrets:", "  A: {from: env://A, min_len: 3}"),

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 
 	"github.com/hushmcp/hush/secret"
+	"github.com/hushmcp/hush/secret/awssm"
 	"github.com/hushmcp/hush/secret/env"
 	"github.com/hushmcp/hush/secret/file"
 	"github.com/hushmcp/hush/secret/vault"
@@ -28,6 +29,7 @@ func Providers(logger *slog.Logger) *secret.Mux {
 	m.Register("env", &env.Opener{})
 	m.Register("file", &file.Opener{Logger: logger})
 	m.Register("vault", &vault.Opener{Mux: m, Logger: logger})
+	m.Register("awssm", &awssm.Opener{Logger: logger})
 	return m
 }
 
