@@ -105,7 +105,7 @@ func (s *Source) do(ctx context.Context, cmd string, fn func(*client) error) err
 	for attempt := 0; ; attempt++ {
 		l, err := s.live.Acquire()
 		if err != nil {
-			return fmt.Errorf("source %q: %w", s.spec.Name, source.ErrClosed)
+			return fmt.Errorf("redis source %q: %w", s.spec.Name, source.ErrClosed)
 		}
 		c := l.Value()
 		err = fn(c)
