@@ -212,3 +212,17 @@ func TestLeastPrivilegeUser(t *testing.T) {
 		t.Errorf("a key outside the user's patterns: %v", err)
 	}
 }
+
+// A new client is complete before it serves, so that a rotation rarely
+// needs a login with the old password (see the package doc).
+func TestPoolIsFull(t *testing.T) {
+	src := openAs(t, newUser(t))
+	l, err := src.live.Acquire()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
+	if st := l.Value().PoolStats(); st.TotalConns != 2 || st.IdleConns != 2 {
+		t.Errorf("pool of size 2 after open: %d connections, %d idle", st.TotalConns, st.IdleConns)
+	}
+}
