@@ -17,6 +17,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -189,30 +190,47 @@ func (r *runner) body(args map[string]any) ([]byte, error) {
 
 // segment escapes v as one path segment. It refuses what could move the
 // request elsewhere on the server: a slash or backslash, raw or percent-
-// encoded (some servers and proxies decode twice), a . or .. segment, an
-// empty segment, and control characters. Messages name the parameter only.
+// encoded any number of times (some servers and proxies decode twice), a .
+// or .. segment, an empty segment, and control characters. Messages name
+// the parameter only.
 func segment(name, v string) (string, error) {
 	if v == "" {
 		return "", tool.Userf("argument %q: must not be empty: it is part of the URL path", name)
 	}
-	form := v
-	for range 3 {
+	// Decode as leniently as any server might, until nothing changes: each
+	// round shortens the text, so the loop ends.
+	for form, prev := v, ""; form != prev; form, prev = unescape(form), form {
 		if strings.ContainsAny(form, `/\`) {
 			return "", tool.Userf("argument %q: must not hold / or \\, plain or percent-encoded: it is one URL path segment", name)
 		}
 		if form == "." || form == ".." {
-			return "", tool.Userf("argument %q: must not be . or ..: it is one URL path segment", name)
+			return "", tool.Userf("argument %q: must not be . or .., plain or percent-encoded: it is one URL path segment", name)
 		}
-		next, err := url.PathUnescape(form)
-		if err != nil || next == form {
-			break
+		if strings.ContainsFunc(form, func(c rune) bool { return c < 0x20 || c == 0x7f }) {
+			return "", tool.Userf("argument %q: must not hold control characters such as CR or LF, plain or percent-encoded", name)
 		}
-		form = next
-	}
-	if strings.ContainsFunc(v, func(c rune) bool { return c < 0x20 || c == 0x7f }) {
-		return "", tool.Userf("argument %q: must not hold control characters such as CR or LF", name)
 	}
 	return url.PathEscape(v), nil
+}
+
+// unescape decodes every valid %XX in s and keeps anything else as it is,
+// as lenient servers do.
+func unescape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
+			n, _ := strconv.ParseUint(s[i+1:i+3], 16, 8)
+			b.WriteByte(byte(n))
+			i += 2
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 // sendError words a failed request for the model. Source errors hold no
