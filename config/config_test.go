@@ -54,7 +54,7 @@ func TestLoadFullExample(t *testing.T) {
 					Min: f64(3), Max: f64(254)}},
 				Timeout: 5 * time.Second,
 				Config: sqltool.Config{Statement: "SELECT id, name, plan FROM customers WHERE email = $1",
-					ReadOnly: true, MaxRows: 1}},
+					ReadOnly: true, MaxRows: 1, MaxBytes: sqltool.DefaultMaxBytes}},
 			{Name: "top_orders", Pos: file + ":57:3", Kind: "sql", Source: "reports",
 				Description: "Largest orders in a period.",
 				Params: []tool.Param{
@@ -64,12 +64,12 @@ func TestLoadFullExample(t *testing.T) {
 					{Name: "limit", Type: "integer", Default: int64(10), Enum: []any{int64(10), int64(50), int64(100)}},
 				},
 				Config: sqltool.Config{Statement: "SELECT id, total, placed_at\nFROM orders\nWHERE placed_at >= now() - make_interval(days => $1)\n" +
-					"  AND status = $2 AND total >= $3\nORDER BY total DESC\nLIMIT $4\n", ReadOnly: true, MaxRows: 100}},
+					"  AND status = $2 AND total >= $3\nORDER BY total DESC\nLIMIT $4\n", ReadOnly: true, MaxRows: 100, MaxBytes: sqltool.DefaultMaxBytes}},
 			{Name: "cache_lookup", Pos: file + ":86:3", Kind: "sql", Source: "local",
 				Description: "Read a cached entry.",
 				Params: []tool.Param{{Name: "key", Type: "string", Required: true},
 					{Name: "fresh", Type: "boolean", Default: true}},
-				Config: sqltool.Config{Statement: "SELECT value FROM cache WHERE key = ? AND fresh = ?", MaxRows: 10000}},
+				Config: sqltool.Config{Statement: "SELECT value FROM cache WHERE key = ? AND fresh = ?", MaxRows: 10000, MaxBytes: sqltool.DefaultMaxBytes}},
 		},
 		Warnings: []string{file + `:24:3: secret "REPORTS_CREDS" is declared but not used`},
 	}

@@ -24,8 +24,8 @@ type Source interface {
 // SQL is a source that runs statements.
 type SQL interface {
 	Source
-	// Query runs q and returns at most q.MaxRows rows. Args are always bound
-	// as parameters. With q.ReadOnly the statement runs in a read-only
+	// Query runs q and returns at most q.MaxRows rows holding at most
+	// q.MaxBytes (Result.Add decides). Args are always bound as parameters. With q.ReadOnly the statement runs in a read-only
 	// transaction, so the database itself rejects writes.
 	Query(ctx context.Context, q Query) (*Result, error)
 }
@@ -36,6 +36,7 @@ type Query struct {
 	Args     []any
 	ReadOnly bool
 	MaxRows  int // 0: no limit
+	MaxBytes int // cap on the rows' size as JSON (ValueSize); 0: no limit
 }
 
 // Result is a statement's rows, with values converted to JSON-friendly types
@@ -45,7 +46,32 @@ type Query struct {
 type Result struct {
 	Columns   []string `json:"columns"`
 	Rows      [][]any  `json:"rows"`
-	Truncated bool     `json:"truncated"` // more rows existed than MaxRows
+	Truncated bool     `json:"truncated"` // more rows existed than MaxRows or MaxBytes allowed
+	size      int      // the rows' size so far, as ValueSize counts
+}
+
+// Full reports, before the next row is read, whether q's row cap is
+// reached; it then marks the result truncated.
+func (r *Result) Full(q Query) bool {
+	if q.MaxRows > 0 && len(r.Rows) >= q.MaxRows {
+		r.Truncated = true
+		return true
+	}
+	return false
+}
+
+// Add appends row unless it would take the result past q.MaxBytes; then it
+// marks the result truncated and returns false, and the source stops
+// reading. A source holds at most one row beyond the cap in memory.
+func (r *Result) Add(row []any, q Query) bool {
+	n := ValueSize(row)
+	if q.MaxBytes > 0 && r.size+n > q.MaxBytes {
+		r.Truncated = true
+		return false
+	}
+	r.size += n
+	r.Rows = append(r.Rows, row)
+	return true
 }
 
 // State is a source's health as known without a round trip.

@@ -134,3 +134,30 @@ func otherValue(v any) any {
 
 // sameType guards against a Valuer returning itself, which would recurse.
 func sameType(a, b any) bool { return reflect.TypeOf(a) == reflect.TypeOf(b) }
+
+// ValueSize estimates the bytes v takes as JSON: exact for strings
+// (before escaping), a fixed few for scalars, the sum for lists and
+// objects. It bounds results, not wire formats, so close is enough.
+func ValueSize(v any) int {
+	switch x := v.(type) {
+	case nil, bool:
+		return 5
+	case int64, float64:
+		return 20
+	case string:
+		return len(x) + 2
+	case []any:
+		n := 2
+		for _, e := range x {
+			n += ValueSize(e) + 1
+		}
+		return n
+	case map[string]any:
+		n := 2
+		for k, e := range x {
+			n += len(k) + 3 + ValueSize(e) + 1
+		}
+		return n
+	}
+	return len(fmt.Sprint(v)) + 2
+}

@@ -68,24 +68,22 @@ func query(ctx context.Context, db querier, q source.Query) (*source.Result, err
 	if err != nil {
 		return nil, err
 	}
-	return collect(rows, q.MaxRows)
+	return collect(rows, q)
 }
 
-// collect reads at most maxRows rows (0: all) into a Result.
-func collect(rows pgx.Rows, maxRows int) (*source.Result, error) {
+// collect reads rows into a Result until q's row or byte cap.
+func collect(rows pgx.Rows, q source.Query) (*source.Result, error) {
 	defer rows.Close()
 	fields := rows.FieldDescriptions()
 	res := &source.Result{Columns: columnNames(fields), Rows: [][]any{}}
-	for rows.Next() {
-		if maxRows > 0 && len(res.Rows) == maxRows {
-			res.Truncated = true
-			break
-		}
+	for rows.Next() && !res.Full(q) {
 		vals, err := rows.Values()
 		if err != nil {
 			return nil, err
 		}
-		res.Rows = append(res.Rows, convertRow(rows, vals, fields))
+		if !res.Add(convertRow(rows, vals, fields), q) {
+			break
+		}
 	}
 	rows.Close() // drains what is left of the result
 	if err := rows.Err(); err != nil {

@@ -63,7 +63,7 @@ func (p *pool) queryInTx(ctx context.Context, c *pgxpool.Conn, q source.Query, o
 	queueReset(b, reset)
 	b.Queue("COMMIT")
 	br := c.SendBatch(ctx, b)
-	res, clean, err := readBatch(br, q.MaxRows, reset)
+	res, clean, err := readBatch(br, q, reset)
 	if cerr := br.Close(); err == nil {
 		err = cerr
 	}
@@ -79,7 +79,7 @@ func (p *pool) queryInTx(ctx context.Context, c *pgxpool.Conn, q source.Query, o
 
 // readBatch reads the results of BEGIN, the statement, the session reset
 // and COMMIT, and reports whether the reset left the session clean.
-func readBatch(br pgx.BatchResults, maxRows int, reset []string) (*source.Result, bool, error) {
+func readBatch(br pgx.BatchResults, q source.Query, reset []string) (*source.Result, bool, error) {
 	if _, err := br.Exec(); err != nil {
 		return nil, false, err
 	}
@@ -87,7 +87,7 @@ func readBatch(br pgx.BatchResults, maxRows int, reset []string) (*source.Result
 	if err != nil {
 		return nil, false, err
 	}
-	res, err := collect(rows, maxRows)
+	res, err := collect(rows, q)
 	if err != nil {
 		return nil, false, err
 	}

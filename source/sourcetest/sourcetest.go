@@ -70,6 +70,7 @@ func RunSQL(t *testing.T, h Harness) {
 		{"ReadOnlyRejectsWrite", s.testReadOnlyRejectsWrite},
 		{"ReadWriteAllowsWrite", s.testReadWriteAllowsWrite},
 		{"MaxRows", s.testMaxRows},
+		{"MaxBytes", s.testMaxBytes},
 		{"StatementError", s.testStatementError},
 		{"Deadline", s.testDeadline},
 		{"Concurrent", s.testConcurrent},

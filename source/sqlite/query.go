@@ -39,7 +39,7 @@ func queryReadWrite(ctx context.Context, d *dbs, q source.Query) (*source.Result
 	if err != nil {
 		return nil, err
 	}
-	return collect(rows, q.MaxRows)
+	return collect(rows, q)
 }
 
 // queryReadOnly runs q on the read-only pool under readOnlyPolicy.
@@ -53,12 +53,12 @@ func queryReadOnly(ctx context.Context, d *dbs, q source.Query) (*source.Result,
 	if err != nil {
 		return nil, notAllowed(err)
 	}
-	return collect(rows, q.MaxRows)
+	return collect(rows, q)
 }
 
-// collect reads at most maxRows rows (0: all) into a Result. Stopping
+// collect reads rows into a Result until q's row or byte cap. Stopping
 // early costs nothing: closing the rows resets the statement.
-func collect(rows *sql.Rows, maxRows int) (*source.Result, error) {
+func collect(rows *sql.Rows, q source.Query) (*source.Result, error) {
 	defer rows.Close()
 	cols, err := rows.Columns()
 	if err != nil {
@@ -70,11 +70,7 @@ func collect(rows *sql.Rows, maxRows int) (*source.Result, error) {
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
-	for rows.Next() {
-		if maxRows > 0 && len(res.Rows) == maxRows {
-			res.Truncated = true
-			break
-		}
+	for rows.Next() && !res.Full(q) {
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, err
 		}
@@ -82,7 +78,9 @@ func collect(rows *sql.Rows, maxRows int) (*source.Result, error) {
 		for i, v := range vals {
 			row[i] = source.JSONValue(v)
 		}
-		res.Rows = append(res.Rows, row)
+		if !res.Add(row, q) {
+			break
+		}
 	}
 	return res, rows.Err()
 }

@@ -22,10 +22,14 @@ import (
 // KindName is the value of kind: for SQL tools.
 const KindName = "sql"
 
-// Limits on max_rows.
+// Limits on max_rows and max_bytes. A result is for a model to read: a
+// megabyte is already far more than a context holds, and the cap bounds
+// the server's memory per call.
 const (
-	DefaultMaxRows = 100
-	MaxMaxRows     = 10000
+	DefaultMaxRows  = 100
+	MaxMaxRows      = 10000
+	DefaultMaxBytes = 1 << 20
+	MaxMaxBytes     = 16 << 20
 )
 
 // Config is a sql tool's own keys.
@@ -33,19 +37,20 @@ type Config struct {
 	Statement string
 	ReadOnly  bool // default true
 	MaxRows   int  // default DefaultMaxRows
+	MaxBytes  int  // the rows' size as JSON; default DefaultMaxBytes
 }
 
 // Kind is the sql tool kind, for registration.
 var Kind = tool.Kind{
 	Name:   KindName,
 	Needs:  source.CapSQL,
-	Keys:   []string{"statement", "read_only", "max_rows"},
+	Keys:   []string{"statement", "read_only", "max_rows", "max_bytes"},
 	Decode: decode,
 	Build:  Build,
 }
 
 func decode(r section.Reader, c tool.Context) any {
-	cfg := Config{ReadOnly: true, MaxRows: DefaultMaxRows}
+	cfg := Config{ReadOnly: true, MaxRows: DefaultMaxRows, MaxBytes: DefaultMaxBytes}
 	if r.Require("statement") {
 		cfg.Statement, _ = r.String("statement")
 	}
@@ -54,6 +59,9 @@ func decode(r section.Reader, c tool.Context) any {
 	}
 	if n, ok := r.Int("max_rows", 1, MaxMaxRows); ok {
 		cfg.MaxRows = int(n)
+	}
+	if n, ok := r.Int("max_bytes", 1024, MaxMaxBytes); ok {
+		cfg.MaxBytes = int(n)
 	}
 	if cfg.Statement != "" && c.ParamsOK {
 		checkPlaceholders(r, cfg.Statement, len(c.Params), c.Source)
@@ -106,6 +114,9 @@ func Build(s tool.Spec, src source.Source, opts tool.Options) (*mcp.Tool, mcp.To
 	if cfg.MaxRows <= 0 {
 		cfg.MaxRows = DefaultMaxRows
 	}
+	if cfg.MaxBytes <= 0 {
+		cfg.MaxBytes = DefaultMaxBytes
+	}
 	r := &runner{cfg: cfg, params: ps, src: db, timeout: tool.Timeout(s, opts), limit: opts.ArgLimit()}
 	return mcpTool(s, cfg, ps), r.handle, nil
 }
@@ -140,7 +151,7 @@ func (r *runner) handle(ctx context.Context, req *mcp.CallToolRequest) (*mcp.Cal
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	res, err := r.src.Query(ctx, source.Query{
-		SQL: r.cfg.Statement, Args: args, ReadOnly: r.cfg.ReadOnly, MaxRows: r.cfg.MaxRows,
+		SQL: r.cfg.Statement, Args: args, ReadOnly: r.cfg.ReadOnly, MaxRows: r.cfg.MaxRows, MaxBytes: r.cfg.MaxBytes,
 	})
 	if err != nil {
 		return tool.ErrorResult(r.queryError(ctx, err)), nil
@@ -184,7 +195,7 @@ func outputSchema() *jsonschema.Schema {
 		Properties: map[string]*jsonschema.Schema{
 			"columns":   {Type: "array", Items: &jsonschema.Schema{Type: "string"}},
 			"rows":      {Type: "array", Items: &jsonschema.Schema{Type: "array"}},
-			"truncated": {Type: "boolean", Description: "more rows existed than max_rows"},
+			"truncated": {Type: "boolean", Description: "more rows existed than max_rows or max_bytes allowed"},
 		},
 		PropertyOrder: []string{"columns", "rows", "truncated"},
 		Required:      []string{"columns", "rows", "truncated"},

@@ -124,7 +124,7 @@ func TestSQLToolBindsPositionally(t *testing.T) {
 	if res.IsError {
 		t.Fatalf("unexpected tool error: %s", text(res))
 	}
-	want := source.Query{SQL: findStatement, Args: []any{inject, "free"}, ReadOnly: true, MaxRows: 5}
+	want := source.Query{SQL: findStatement, Args: []any{inject, "free"}, ReadOnly: true, MaxRows: 5, MaxBytes: DefaultMaxBytes}
 	if got := rec.calls(); len(got) != 1 || !reflect.DeepEqual(got[0], want) {
 		t.Fatalf("queries = %#v, want %#v", got, want)
 	}
@@ -204,7 +204,7 @@ func TestRenderRowsIsBounded(t *testing.T) {
 		res.Rows = append(res.Rows, []any{strings.Repeat("x", 100)})
 	}
 	got := renderRows(res, 1000)
-	if len(got) > 1100 || !strings.Contains(got, "(100 rows; more rows exist than max_rows; text shows the first 9") {
+	if len(got) > 1100 || !strings.Contains(got, "(100 rows; more rows exist than max_rows or max_bytes allow; text shows the first 9") {
 		t.Errorf("text (%d bytes) ends %q", len(got), got[len(got)-90:])
 	}
 }

@@ -55,7 +55,7 @@ func summary(rows, shown int, truncated bool) string {
 		s = "(1 row"
 	}
 	if truncated {
-		s += "; more rows exist than max_rows"
+		s += "; more rows exist than max_rows or max_bytes allow"
 	}
 	if shown < rows {
 		s += fmt.Sprintf("; text shows the first %d, structured content has all", shown)
