@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"math"
 	"regexp"
 	"slices"
@@ -33,7 +34,7 @@ func (d *decoder) secrets(n ast.Node) []secret.Decl {
 		d.quiet = true
 		o := d.object(e.value, path, e.keyTk, secretKeys)
 		decl := secret.Decl{Name: e.key, Pos: d.pos(e.keyTk)}
-		d.secretFrom(o, &decl.From)
+		d.secretFrom(o, &decl)
 		decl.Rules = d.secretRules(o)
 		d.quiet = false
 		decls = append(decls, decl)
@@ -41,22 +42,60 @@ func (d *decoder) secrets(n ast.Node) []secret.Decl {
 	return decls
 }
 
-func (d *decoder) secretFrom(o object, dst *string) {
+// secretFrom decodes from: one reference, or a list of them tried in
+// order (the first is From, the others Also).
+func (d *decoder) secretFrom(o object, decl *secret.Decl) {
 	e, ok := d.required(o, "from")
 	if !ok {
 		return
 	}
+	if _, list := e.value.(*ast.SequenceNode); !list {
+		decl.From, _ = d.secretRef(e)
+		return
+	}
+	refs, ok := d.secretRefs(e)
+	if ok && len(refs) == 0 {
+		d.errorf(at(e.value), "%s: the list names no reference", e.path)
+	}
+	if ok && len(refs) > 0 {
+		decl.From = refs[0]
+	}
+	if ok && len(refs) > 1 {
+		decl.Also = refs[1:]
+	}
+}
+
+// secretRefs decodes a from: list, reporting every bad or repeated item
+// at its own position; ok is false when one was bad.
+func (d *decoder) secretRefs(e entry) ([]string, bool) {
+	var refs []string
+	ok := true
+	for i, n := range d.seq(e) {
+		item := entry{value: n, path: fmt.Sprintf("%s[%d]", e.path, i)}
+		ref, good := d.secretRef(item)
+		if good && slices.Contains(refs, ref) {
+			d.errorf(at(n), "%s: the reference is listed twice", item.path)
+			good = false
+		}
+		ok = ok && good
+		refs = append(refs, ref)
+	}
+	return refs, ok
+}
+
+// secretRef decodes one reference, resolving a relative file: one.
+func (d *decoder) secretRef(e entry) (string, bool) {
 	s, ok := d.text(e)
 	if !ok {
-		return
+		return "", false
 	}
 	s = d.fileRef(s)
 	// ParseRef's messages never contain the reference itself.
 	if _, err := secret.ParseRef(s); err != nil {
 		d.errorf(at(e.value), "%s: %v (e.g. env://NAME or file:///path)", e.path, err)
-		return
+		return "", false
 	}
-	*dst = s
+	return s, true
 }
 
 func (d *decoder) secretRules(o object) secret.Rules {

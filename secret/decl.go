@@ -8,10 +8,38 @@ import (
 // Decl is one declared secret: where it comes from and the rules its value
 // must satisfy.
 type Decl struct {
-	Name  string // the name tools and sources refer to: ${secret:NAME}
-	From  string // reference, parsed with ParseRef
+	Name string // the name tools and sources refer to: ${secret:NAME}
+	From string // reference, parsed with ParseRef
+	// Also are fallback references, tried in order when From reports not
+	// found (see Layered); each selects its own #field. Empty: From alone.
+	Also  []string
 	Pos   string // position in config for messages, e.g. "hush.yaml:12:5"; may be empty
 	Rules Rules
+}
+
+// lintAlso reports every fallback reference that does not parse, by its
+// position in the from: list (From is position 0).
+func (d Decl) lintAlso() []Problem {
+	var ps []Problem
+	for i, ref := range d.Also {
+		if _, err := ParseRef(ref); err != nil {
+			ps = append(ps, Problem{Secret: d.Name, Pos: d.Pos, Rule: "from", Detail: fmt.Sprintf("[%d]: %v", i+1, err)})
+		}
+	}
+	return ps
+}
+
+// refs parses From and Also, in order; ok is false when one does not parse.
+func (d Decl) refs() ([]Ref, bool) {
+	out := make([]Ref, 0, 1+len(d.Also))
+	for _, s := range append([]string{d.From}, d.Also...) {
+		r, err := ParseRef(s)
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, r)
+	}
+	return out, true
 }
 
 // Rules are the checks a declared secret's value must pass. The zero value

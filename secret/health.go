@@ -20,7 +20,8 @@ const (
 // Health is one secret's printable state. It holds no part of the value.
 type Health struct {
 	Name        string
-	Source      string // scheme of the reference: "env", "file", ...
+	Source      string // scheme of the reference that served the value: "env", "file", ...
+	Served      string // a from: list's reference that served the value (Ref.String: no userinfo); empty for a single reference or no value
 	Status      Status
 	Length      int
 	Version     string

@@ -8,12 +8,15 @@ import (
 )
 
 // logSummary writes one presence line per secret: name, source, status and
-// length, never the value.
+// length, never the value; for a from: list, the reference that served.
 func (s *Store) logSummary() {
 	now := time.Now()
 	for _, e := range s.entries {
-		h := e.health(now)
+		h := s.healthOf(e, now)
 		attrs := []any{"secret", h.Name, "source", h.Source, "status", presence(h)}
+		if h.Served != "" {
+			attrs = append(attrs, "served", h.Served) // which of the from: list
+		}
 		if h.Version != "" {
 			attrs = append(attrs, "version", h.Version)
 		}

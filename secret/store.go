@@ -47,6 +47,9 @@ type Store struct {
 	subMu sync.Mutex
 	subs  map[*subscriber]struct{}
 
+	servedMu sync.Mutex
+	served   map[*entry]Ref // the reference that served each current value
+
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -68,7 +71,8 @@ func Open(ctx context.Context, decls []Decl, opts Options) (*Store, error) {
 	if opts.Mux == nil {
 		return nil, errors.New("open secret store: no provider mux")
 	}
-	s := &Store{opts: opts.withDefaults(), byName: map[string]*entry{}, subs: map[*subscriber]struct{}{}}
+	s := &Store{opts: opts.withDefaults(), byName: map[string]*entry{}, subs: map[*subscriber]struct{}{},
+		served: map[*entry]Ref{}}
 	problems := s.declare(decls)
 	problems = append(problems, s.resolveAll(ctx)...)
 	s.logSummary()
@@ -85,7 +89,7 @@ func (s *Store) declare(decls []Decl) []Problem {
 			continue
 		}
 		e := &entry{decl: d, status: StatusMissing}
-		lint := d.Lint()
+		lint := append(d.Lint(), d.lintAlso()...)
 		problems = append(problems, lint...)
 		if ref, err := ParseRef(d.From); err == nil {
 			e.ref = ref
@@ -118,13 +122,23 @@ func (s *Store) resolveAll(ctx context.Context) []Problem {
 }
 
 func (s *Store) resolve(ctx context.Context, e *entry) []Problem {
-	drv, err := s.opts.Mux.Open(ctx, e.ref)
+	drv, err := s.open(ctx, e)
 	if err != nil {
 		e.setError(err, time.Now())
 		return []Problem{e.problem("from", fmt.Sprintf("open %s: %v", e.ref.Scheme, err))}
 	}
 	e.drv = drv
 	return s.refresh(ctx, e)
+}
+
+// open opens e's driver: a Layered one when the declaration has
+// fallbacks.
+func (s *Store) open(ctx context.Context, e *entry) (driver.Driver, error) {
+	if len(e.decl.Also) == 0 {
+		return s.opts.Mux.Open(ctx, e.ref)
+	}
+	refs, _ := e.decl.refs() // Lint has checked them
+	return OpenLayered(ctx, s.opts.Mux, refs)
 }
 
 // refresh fetches e and applies the result: a new valid value replaces the
@@ -135,7 +149,8 @@ func (s *Store) refresh(ctx context.Context, e *entry) []Problem {
 	defer e.refreshMu.Unlock()
 	now := time.Now()
 	snap, err := e.drv.Fetch(ctx)
-	if err == nil && e.ref.Field != "" {
+	layered, _ := e.drv.(*Layered) // selects each reference's field itself
+	if err == nil && e.ref.Field != "" && layered == nil {
 		snap.Data, err = SelectField(snap.Data, e.ref.Field)
 	}
 	if err != nil {
@@ -146,11 +161,38 @@ func (s *Store) refresh(ctx context.Context, e *entry) []Problem {
 		s.opts.Logger.Warn("secret rejected", "secret", e.decl.Name, "source", e.ref.Scheme, "problems", len(problems))
 		return problems
 	}
-	if ev, changed := e.apply(snap, now, s.opts.History); changed {
+	ev, changed := e.apply(snap, now, s.opts.History)
+	s.setServed(e, layered)
+	if changed {
 		s.logRotation(ev)
 		s.publish(ev)
 	}
 	return nil
+}
+
+// setServed records which reference served e's current value.
+func (s *Store) setServed(e *entry, layered *Layered) {
+	ref := e.ref
+	if layered != nil {
+		ref, _ = layered.Served()
+	}
+	s.servedMu.Lock()
+	defer s.servedMu.Unlock()
+	s.served[e] = ref
+}
+
+// healthOf is e's health; for a declaration with fallbacks it names the
+// reference that served the value, and the source is that reference's
+// scheme.
+func (s *Store) healthOf(e *entry, now time.Time) Health {
+	h := e.health(now)
+	s.servedMu.Lock()
+	ref, ok := s.served[e]
+	s.servedMu.Unlock()
+	if ok && h.Version != "" && len(e.decl.Also) > 0 {
+		h.Served, h.Source = ref.String(), ref.Scheme
+	}
+	return h
 }
 
 func (s *Store) fetchFailed(e *entry, err error, now time.Time) []Problem {
@@ -263,7 +305,7 @@ func (s *Store) Health() []Health {
 	now := time.Now()
 	out := make([]Health, 0, len(s.entries))
 	for _, e := range s.entries {
-		out = append(out, e.health(now))
+		out = append(out, s.healthOf(e, now))
 	}
 	return out
 }

@@ -40,8 +40,9 @@ type SourceReport struct {
 // SecretReport is the state of one secret, as Store.Health reports it.
 type SecretReport struct {
 	Name       string     `json:"name"`
-	Source     string     `json:"source"` // provider kind: "env", "file", ...
-	Status     string     `json:"status"` // secret.Status, or "unknown" when the store does not know it
+	Source     string     `json:"source"`           // provider kind: "env", "file", ...
+	Served     string     `json:"served,omitempty"` // for a from: list, the reference that served
+	Status     string     `json:"status"`           // secret.Status, or "unknown" when the store does not know it
 	AgeSeconds int64      `json:"age_seconds"`
 	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
 	LastError  string     `json:"last_error,omitempty"` // error class of the last failure
@@ -123,7 +124,7 @@ func secretReports(names []string, health map[string]secret.Health) []SecretRepo
 // SecretFromHealth converts a store health entry, computing its age at now.
 func SecretFromHealth(h secret.Health, now time.Time) SecretReport {
 	r := SecretReport{
-		Name: h.Name, Source: h.Source, Status: string(h.Status),
+		Name: h.Name, Source: h.Source, Served: h.Served, Status: string(h.Status),
 		AgeSeconds: int64(h.Age(now).Seconds()), LastError: h.LastError,
 	}
 	if !h.ExpiresAt.IsZero() {
@@ -203,6 +204,9 @@ func (r Report) Text() string {
 
 func (s SecretReport) text() string {
 	t := fmt.Sprintf("secret %s (%s): %s, age %ds", s.Name, s.Source, s.Status, s.AgeSeconds)
+	if s.Served != "" {
+		t += ", served by " + s.Served
+	}
 	if s.ExpiresAt != nil {
 		t += ", expires " + s.ExpiresAt.UTC().Format(time.RFC3339)
 	}

@@ -137,3 +137,27 @@ func text(res *mcp.CallToolResult) string {
 	}
 	return b.String()
 }
+
+// A secret with a from: list names the reference that served it: here the
+// first variable is unset, so the fallback serves.
+func TestHealthCheckNamesServingReference(t *testing.T) {
+	store := envStore(t, map[string]string{"FALLBACK": canary},
+		secret.Decl{Name: "KEY", From: "env://PRIMARY", Also: []string{"env://FALLBACK"}},
+		secret.Decl{Name: "ONE", From: "env://FALLBACK"})
+	srcs := map[string]source.Source{"main": &pinger{state: source.State{Status: "ok", Secrets: []string{"KEY", "ONE"}}}}
+	_, h := HealthCheck(srcs, store, time.Second)
+	res := call(t, h, `{}`)
+	sec := res.StructuredContent.(Report).Sources[0].Secrets
+	if len(sec) != 2 || sec[0].Served != "env://FALLBACK" || sec[0].Source != "env" || sec[0].Status != "ok" {
+		t.Errorf("secrets = %+v", sec)
+	}
+	if len(sec) == 2 && sec[1].Served != "" {
+		t.Errorf("a single reference is named as served: %+v", sec[1])
+	}
+	if want := ", served by env://FALLBACK\n"; !strings.Contains(text(res), want) {
+		t.Errorf("text %q lacks %q", text(res), want)
+	}
+	if strings.Contains(text(res), canary) {
+		t.Error("health output holds a secret value")
+	}
+}

@@ -21,13 +21,13 @@ func layeredEnv(t *testing.T) (*testEnv, *secret.Mux) {
 	return e, mux
 }
 
-func openLayered(t *testing.T, mux *secret.Mux, refs ...string) *Layered {
+func openLayered(t *testing.T, mux *secret.Mux, refs ...string) *secret.Layered {
 	t.Helper()
 	var rs []secret.Ref
 	for _, r := range refs {
 		rs = append(rs, mustRef(t, r))
 	}
-	l, err := OpenLayered(context.Background(), mux, rs)
+	l, err := secret.OpenLayered(context.Background(), mux, rs)
 	if err != nil {
 		t.Fatalf("open layered: %s", safe(err))
 	}

@@ -1,4 +1,4 @@
-package awssm
+package secret
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/hushmcp/hush/secret"
 	"github.com/hushmcp/hush/secret/driver"
 )
 
@@ -19,16 +18,15 @@ import (
 // one; any other failure is Fetch's error, so an outage or a refused
 // permission never silently switches a credential to a fallback.
 //
-// It is not wired into the store yet; the store would open one for a
-// declaration with several references, and report Served in health and
-// the presence log. Each reference's #field is selected here, since the
-// references may name different fields.
+// The store opens one for a declaration with fallbacks (Decl.Also) and
+// reports Served in health and the presence log. Each reference's #field
+// is selected here, since the references may name different fields.
 //
 // Change signals of every layer that watches are forwarded. A layer that
 // neither watches nor is static is read again only when another layer
 // signals or the store refreshes.
 type Layered struct {
-	refs    []secret.Ref
+	refs    []Ref
 	drivers []driver.Driver
 	changes chan struct{}
 	wg      sync.WaitGroup // signal forwarders; they end when their driver closes
@@ -47,7 +45,7 @@ var (
 
 // OpenLayered opens every reference through mux. On failure it closes
 // those it opened and names the failing reference by its position.
-func OpenLayered(ctx context.Context, mux *secret.Mux, refs []secret.Ref) (*Layered, error) {
+func OpenLayered(ctx context.Context, mux *Mux, refs []Ref) (*Layered, error) {
 	if len(refs) == 0 {
 		return nil, fmt.Errorf("layered secret: no reference: %w", driver.ErrInvalid)
 	}
@@ -109,7 +107,7 @@ func (l *Layered) Fetch(ctx context.Context) (driver.Snapshot, error) {
 func (l *Layered) fetchLayer(ctx context.Context, i int, d driver.Driver) (driver.Snapshot, error) {
 	snap, err := d.Fetch(ctx)
 	if err == nil && l.refs[i].Field != "" {
-		snap.Data, err = secret.SelectField(snap.Data, l.refs[i].Field)
+		snap.Data, err = SelectField(snap.Data, l.refs[i].Field)
 	}
 	if err != nil {
 		return driver.Snapshot{}, fmt.Errorf("from[%d] (%s): %w", i, l.refs[i].Scheme, err)
@@ -128,11 +126,11 @@ func (l *Layered) setServed(i int) {
 
 // Served returns the reference that served the last value, safe to print
 // (it holds no value), and false before any value was served.
-func (l *Layered) Served() (secret.Ref, bool) {
+func (l *Layered) Served() (Ref, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.served < 0 {
-		return secret.Ref{}, false
+		return Ref{}, false
 	}
 	return l.refs[l.served], true
 }
