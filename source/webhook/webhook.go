@@ -57,6 +57,10 @@ type Source struct {
 
 	mu      sync.Mutex
 	current []byte // the newest verified key: the previous key of the next client
+
+	secrets   source.Secrets
+	nudging   sync.Mutex // one store re-read at a time; guards lastNudge
+	lastNudge time.Time
 }
 
 // client is one generation of the signing key and the expanded URL.
@@ -72,7 +76,7 @@ type client struct {
 // ping is off) and starts following the secrets. Errors name the source,
 // never a URL or a key. The caller must Close it.
 func Open(ctx context.Context, spec Spec, env source.Env) (*Source, error) {
-	s := &Source{spec: spec, policy: webclient.Policy{Timeout: spec.Timeout, MaxBytes: maxAnswer}, now: clock}
+	s := &Source{spec: spec, policy: webclient.Policy{Timeout: spec.Timeout, MaxBytes: maxAnswer}, now: clock, secrets: env.Secrets}
 	roots, err := webclient.LoadRoots(spec.CAFile)
 	if err != nil {
 		return nil, fmt.Errorf("source %q: %v: %w", spec.Name, err, driver.ErrInvalid)
@@ -179,7 +183,38 @@ func (s *Source) Deliver(ctx context.Context, event string, fields map[string]an
 	if err != nil {
 		return id, 0, fmt.Errorf("source %q: %w", s.spec.Name, err)
 	}
+	if webclient.Refused(resp.StatusCode) {
+		s.nudge(ctx)
+	}
 	return id, resp.StatusCode, nil
+}
+
+// nudgeEvery bounds how often refused deliveries re-read the secrets.
+const nudgeEvery = 5 * time.Second
+
+// refresher is the optional ability of a store (*secret.Store has it) to
+// re-fetch a secret at once.
+type refresher interface {
+	Refresh(ctx context.Context, name string) error
+}
+
+// nudge asks the store to re-read the signing key at once: a receiver that
+// refuses the signature may have learnt a new key that the store would
+// otherwise see only at its next poll. The delivery itself is not sent
+// again; the next one uses the new key once it is swapped in.
+func (s *Source) nudge(ctx context.Context) {
+	r, ok := s.secrets.(refresher)
+	if !ok || !s.nudging.TryLock() {
+		return
+	}
+	defer s.nudging.Unlock()
+	if time.Since(s.lastNudge) < nudgeEvery {
+		return
+	}
+	s.lastNudge = time.Now()
+	for _, name := range s.live.Names() {
+		_ = r.Refresh(ctx, name) // the store records and reports its own failures
+	}
 }
 
 // post signs and sends one delivery.

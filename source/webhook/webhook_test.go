@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/hushmcp/hush/secret"
 	"github.com/hushmcp/hush/secret/driver"
 	"github.com/hushmcp/hush/source"
 	"github.com/hushmcp/hush/source/sourcetest"
@@ -221,5 +223,52 @@ func TestDocumentedExample(t *testing.T) {
 	h.Set(webhook.HeaderSignature, "v1=30881062bb60645cf0c91b3f9f471fad0f2f0f7a22aefa40ee92cb9f82746be1")
 	if err := webhook.Verify(h, body, [][]byte{[]byte("example-signing-key")}, time.Unix(1764421200, 0), 0); err != nil {
 		t.Fatalf("the documented example does not verify: %v", err)
+	}
+}
+
+// quiet is a secret provider that never signals a change: the store sees
+// a new value only when it polls (once a minute) or is asked to refresh.
+type quiet struct {
+	mu  sync.Mutex
+	val string
+}
+
+func (q *quiet) OpenSecret(context.Context, secret.Ref) (driver.Driver, error) { return q, nil }
+func (q *quiet) Close() error                                                  { return nil }
+func (q *quiet) set(v string)                                                  { q.mu.Lock(); q.val = v; q.mu.Unlock() }
+func (q *quiet) Fetch(context.Context) (driver.Snapshot, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return driver.Snapshot{Data: []byte(q.val)}, nil
+}
+
+// A receiver that switched to the new key before the store polled refuses
+// one delivery; that makes the source re-read the key, and the next
+// delivery is signed with the new one.
+func TestRefusedDeliveryReadsTheKeyAgain(t *testing.T) {
+	prov := &quiet{val: keyOne}
+	m := secret.NewMux()
+	m.Register("quiet", prov)
+	store, err := secret.Open(t.Context(), []secret.Decl{{Name: "SIG", From: "quiet://SIG"}}, secret.Options{Mux: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	r := webhooktest.New(t, keyOne)
+	s := spec(r)
+	s.Secret = "${secret:SIG}"
+	src, err := webhook.Open(t.Context(), s, source.Env{Name: "notify", Secrets: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = src.Close() })
+	prov.set(keyTwo)
+	r.SetKeys(keyTwo)
+	if _, code, err := src.Deliver(t.Context(), "e", nil); err != nil || code != http.StatusUnauthorized {
+		t.Fatalf("first delivery: %d %v, want 401", code, err)
+	}
+	waitFor(t, func() bool { return !src.State().LastSwap.IsZero() })
+	if _, code, err := src.Deliver(t.Context(), "e", nil); err != nil || code != http.StatusNoContent {
+		t.Fatalf("next delivery: %d %v", code, err)
 	}
 }
