@@ -14,8 +14,10 @@ import (
 	"github.com/hushmcp/hush/secret/vault"
 	"github.com/hushmcp/hush/source"
 	"github.com/hushmcp/hush/source/postgres"
+	"github.com/hushmcp/hush/source/redis"
 	"github.com/hushmcp/hush/source/sqlite"
 	"github.com/hushmcp/hush/tool"
+	"github.com/hushmcp/hush/tool/redistool"
 	"github.com/hushmcp/hush/tool/sqltool"
 )
 
@@ -38,6 +40,7 @@ func Sources() *source.Registry {
 	return source.NewRegistry(
 		sqlite.Kind,
 		postgres.Kind,
+		redis.Kind,
 	)
 }
 
@@ -46,5 +49,6 @@ func Sources() *source.Registry {
 func Tools() *tool.Registry {
 	return tool.NewRegistry(
 		sqltool.Kind,
+		redistool.Kind,
 	)
 }
