@@ -17,17 +17,12 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/hushmcp/hush/config"
-	"github.com/hushmcp/hush/internal/assembly"
 	"github.com/hushmcp/hush/internal/boot"
 	"github.com/hushmcp/hush/internal/testutil/leak"
 	"github.com/hushmcp/hush/mcpserver"
 	"github.com/hushmcp/hush/redact"
-	"github.com/hushmcp/hush/source/httpapi"
 	"github.com/hushmcp/hush/source/httpapi/httpapitest"
-	"github.com/hushmcp/hush/source/webhook"
 	"github.com/hushmcp/hush/source/webhook/webhooktest"
-	"github.com/hushmcp/hush/tool/httptool"
-	"github.com/hushmcp/hush/tool/notify"
 )
 
 const (
@@ -98,12 +93,7 @@ func start(t *testing.T) *env {
 	write(t, filepath.Join(e.dir, "search-key"), apiKeyOne)
 	write(t, filepath.Join(e.dir, "notification-secret"), sigKeyOne)
 	write(t, filepath.Join(e.dir, "hush.yaml"), fmt.Sprintf(hushYAML, e.api.URL, e.rcv.URL))
-	kinds := config.Kinds{Sources: assembly.Sources(), Tools: assembly.Tools(), Providers: assembly.Providers(nil)}
-	kinds.Sources.Register(httpapi.Kind)
-	kinds.Sources.Register(webhook.Kind)
-	kinds.Tools.Register(httptool.Kind)
-	kinds.Tools.Register(notify.Kind)
-	cfg, err := config.Load(filepath.Join(e.dir, "hush.yaml"), kinds)
+	cfg, err := config.Load(filepath.Join(e.dir, "hush.yaml"), kinds())
 	if err != nil {
 		t.Fatal(err)
 	}
