@@ -13,7 +13,6 @@ import (
 	"github.com/hushmcp/hush/internal/boot"
 	"github.com/hushmcp/hush/internal/testutil/vaulttest"
 	"github.com/hushmcp/hush/redact"
-	"github.com/hushmcp/hush/secret/vault"
 )
 
 const apiKey = "canary-search-api-key-NOT-REAL"
@@ -51,9 +50,7 @@ secrets:
 
 func (b *bootEnv) parse(t *testing.T, yaml string) *config.Config {
 	t.Helper()
-	mux := assembly.Providers(nil)
-	mux.Register("vault", &vault.Opener{Mux: mux})
-	kinds := config.Kinds{Sources: assembly.Sources(), Tools: assembly.Tools(), Providers: mux}
+	kinds := config.Kinds{Sources: assembly.Sources(), Tools: assembly.Tools(), Providers: assembly.Providers(nil)}
 	cfg, err := config.Parse("hush.yaml", []byte(yaml), kinds)
 	if err != nil {
 		t.Fatalf("parse: %v", err)
@@ -93,9 +90,7 @@ func TestBootWithVault(t *testing.T) {
 // An unknown key in the vault: block is a config error, like everywhere.
 func TestVaultBlockIsStrict(t *testing.T) {
 	b := newBootEnv(t)
-	mux := assembly.Providers(nil)
-	mux.Register("vault", &vault.Opener{Mux: mux})
-	kinds := config.Kinds{Sources: assembly.Sources(), Tools: assembly.Tools(), Providers: mux}
+	kinds := config.Kinds{Sources: assembly.Sources(), Tools: assembly.Tools(), Providers: assembly.Providers(nil)}
 	_, err := config.Parse("hush.yaml", []byte(strings.Replace(b.yaml, "kv_refresh:", "kv_refreshh:", 1)), kinds)
 	if err == nil || !strings.Contains(err.Error(), "kv_refreshh") {
 		t.Errorf("unknown key accepted or not named: %v", err)
