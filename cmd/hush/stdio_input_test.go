@@ -3,11 +3,15 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/hushmcp/hush/internal/testutil/wait"
 )
 
 // `printf 'hello\n' | hush serve --transport stdio` used to exit 1. Bad
@@ -19,12 +23,21 @@ func TestServeStdioSurvivesBadLines(t *testing.T) {
 		`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},` +
 			`"clientInfo":{"name":"t","version":"0"}}}`,
 		`{"jsonrpc":"2.0","id":2.5,"method":"ping"}`,
-		`{"jsonrpc":"2.0","id":3,`, // unterminated, then EOF
-	}, "\n")
+	}, "\n") + "\n"
 	var stdout, stderr lockedBuffer
-	code := run(context.Background(), []string{"serve", "--config", filepath.Join(dir, "hush.yaml"), "--transport", "stdio"},
-		strings.NewReader(in), &stdout, &stderr)
-	if code != exitOK {
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(context.Background(), []string{"serve", "--config", filepath.Join(dir, "hush.yaml"), "--transport", "stdio"},
+			pr, &stdout, &stderr)
+	}()
+	_, _ = io.WriteString(pw, in)
+	// Input that ends closes the session, as a client quitting does; the
+	// answers to the complete lines are awaited first.
+	wait.Until(t, "three answers", 30*time.Second, func() bool { return strings.Count(stdout.String(), "\n") >= 3 })
+	_, _ = io.WriteString(pw, `{"jsonrpc":"2.0","id":3,`) // unterminated, then EOF
+	_ = pw.Close()
+	if code := <-done; code != exitOK {
 		t.Errorf("exit %d, want 0; stderr:\n%s", code, stderr.String())
 	}
 	var got []string
