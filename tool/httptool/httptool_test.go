@@ -284,3 +284,21 @@ func TestDecodeRefuses(t *testing.T) {
 		t.Errorf("unused parameter: err %v warnings %v", err, cfg.Warnings)
 	}
 }
+
+// A query value is escaped whatever it holds, but the URL stays bounded.
+func TestLongQueryRefused(t *testing.T) {
+	f := newFixture(t, nil)
+	h := f.build(t, echoTool)
+	before := f.api.Total()
+	arg, _ := json.Marshal(map[string]string{"id": "x", "query": strings.Repeat("é", httptool.MaxURLBytes/4)})
+	if res := call(t, h, string(arg)); !res.IsError || !strings.Contains(text(res), "over the limit of 8192") {
+		t.Errorf("long query: %s", text(res))
+	}
+	if f.api.Total() != before {
+		t.Error("the request was sent")
+	}
+	m := echoed(t, call(t, h, `{"id":"x","query":"line\r\nX-Evil: 1"}`))
+	if m["query"] != "fixed=yes&q=line%0D%0AX-Evil%3A+1" || m["headers"].(map[string]any)["X-Evil"] != nil {
+		t.Errorf("CR/LF in a query value: %v", m["query"])
+	}
+}
