@@ -8,18 +8,28 @@ import (
 
 	"github.com/hushmcp/hush/config"
 	"github.com/hushmcp/hush/internal/assembly"
+	"github.com/hushmcp/hush/source"
 	"github.com/hushmcp/hush/source/httpapi"
 	"github.com/hushmcp/hush/source/webhook"
+	"github.com/hushmcp/hush/tool"
 	"github.com/hushmcp/hush/tool/httptool"
 	"github.com/hushmcp/hush/tool/notify"
 )
 
+// kinds are the shipped parts plus the http and webhook kinds, registered
+// here until internal/assembly registers them (then these are no-ops).
 func kinds() config.Kinds {
 	k := config.Kinds{Sources: assembly.Sources(), Tools: assembly.Tools(), Providers: assembly.Providers(nil)}
-	k.Sources.Register(httpapi.Kind)
-	k.Sources.Register(webhook.Kind)
-	k.Tools.Register(httptool.Kind)
-	k.Tools.Register(notify.Kind)
+	for _, sk := range []source.Kind{httpapi.Kind, webhook.Kind} {
+		if _, ok := k.Sources.Lookup(sk.Name); !ok {
+			k.Sources.Register(sk)
+		}
+	}
+	for _, tk := range []tool.Kind{httptool.Kind, notify.Kind} {
+		if _, ok := k.Tools.Lookup(tk.Name); !ok {
+			k.Tools.Register(tk)
+		}
+	}
 	return k
 }
 
