@@ -48,7 +48,7 @@ type Server struct {
 	ShutdownGrace time.Duration // in-flight calls get this long on SIGTERM; default 10s
 	MaxBodyBytes  int64         // http: request body limit; default 1 MiB
 
-	// Resource limits. Zero means the server's default (see mcpserver).
+	// Resource limits. Zero means the default (see WithDefaults).
 	SessionTimeout time.Duration // http: an idle session is closed after this
 	MaxSessions    int           // http: concurrent sessions; more are refused with 503
 	MaxRequests    int           // http: concurrent MCP requests; more are refused with 503

@@ -14,6 +14,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/hushmcp/hush/config"
 	"github.com/hushmcp/hush/secret"
 	"github.com/hushmcp/hush/tool"
 )
@@ -24,30 +25,33 @@ import (
 // not close sources or the store.
 func (s *Server) Run(ctx context.Context) error {
 	switch s.cfg.Transport {
-	case "stdio":
+	case config.TransportStdio:
 		return s.runStdio(ctx)
-	case "http":
+	case config.TransportHTTP:
 		ln, err := net.Listen("tcp", s.cfg.Listen)
 		if err != nil {
 			return fmt.Errorf("listen on %s: %w", s.cfg.Listen, err)
 		}
 		return s.Serve(ctx, ln)
 	}
-	return fmt.Errorf("unknown transport %q (valid: stdio, http)", s.cfg.Transport)
+	err := config.CheckTransport(s.cfg.Transport)
+	if err == nil {
+		err = fmt.Errorf("transport %q: not served by this build", s.cfg.Transport)
+	}
+	return err
 }
 
 // Serve serves HTTP on ln until ctx is cancelled, then shuts down
 // gracefully within ShutdownGrace. It closes ln.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	l := limitsOf(s.cfg)
 	srv := &http.Server{
 		Handler:           s.Handler(),
-		ReadHeaderTimeout: l.readTimeout,
+		ReadHeaderTimeout: s.cfg.ReadTimeout,
 		IdleTimeout:       2 * time.Minute,
 		ConnContext:       markOverflow,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
-	ln = newCapListener(ln, capConnections(l.maxConns))
+	ln = newCapListener(ln, capConnections(s.cfg.MaxConnections))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	s.log.Info("serving", "transport", "http", "addr", ln.Addr().String(), "path", s.cfg.Path)
@@ -73,13 +77,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // request. The MCP endpoint's request and session caps do not apply to the
 // health endpoints, so a saturated server still answers them.
 func (s *Server) Handler() http.Handler {
-	l := limitsOf(s.cfg)
-	h := s.newAdmission(l).wrap(s.guardHTTP(s.streamable()))
+	h := s.newAdmission().wrap(s.guardHTTP(s.streamable()))
 	if s.cfg.AuthToken != "" {
 		h = s.requireToken(h)
 	}
 	mux := http.NewServeMux()
-	mux.Handle(s.cfg.Path, s.deadlines(l, h))
+	mux.Handle(s.cfg.Path, s.deadlines(h))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -95,7 +98,7 @@ func (s *Server) streamable() http.Handler {
 			JSONResponse: !s.cfg.SSE, // one JSON body per answer: no stream, no per-event flush
 
 			MaxRequestBodyBytes: s.cfg.MaxBodyBytes,
-			SessionTimeout:      limitsOf(s.cfg).sessionTimeout,
+			SessionTimeout:      s.cfg.SessionTimeout,
 			Logger:              sdkLogger(s.log),
 		})
 }

@@ -87,11 +87,15 @@ func TestIdleSessionsExpire(t *testing.T) {
 	}
 }
 
-func TestLimitDefaults(t *testing.T) {
-	got := limitsOf(config.Server{})
-	want := limits{DefaultSessionTimeout, DefaultReadTimeout, DefaultMaxSessions, DefaultMaxRequests, DefaultMaxConnections}
-	if got != want {
-		t.Errorf("limits = %+v, want %+v", got, want)
+// A hand-built config gets the same defaults as a decoded file.
+func TestServerDefaults(t *testing.T) {
+	h := newHarness(t, func(c *config.Config, _ *Deps) { c.Server = config.Server{AuthToken: c.Server.AuthToken} })
+	want := config.Server{AuthToken: h.cfg.Server.AuthToken}.WithDefaults()
+	if h.srv.cfg != want {
+		t.Errorf("server settings = %+v, want %+v", h.srv.cfg, want)
+	}
+	if want.MaxRequests == 0 || want.SessionTimeout == 0 || want.Listen == "" {
+		t.Errorf("defaults left fields at zero: %+v", want)
 	}
 }
 

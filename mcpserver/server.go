@@ -20,16 +20,9 @@ import (
 	"github.com/hushmcp/hush/tool"
 )
 
-// Server defaults, applied when the config leaves a field at its zero value.
-const (
-	DefaultName          = "hush"
-	DefaultListen        = "127.0.0.1:8080"
-	DefaultPath          = "/mcp"
-	DefaultCallTimeout   = 30 * time.Second
-	DefaultShutdownGrace = 10 * time.Second
-	DefaultMaxBodyBytes  = 1 << 20
-	maxPingTimeout       = 5 * time.Second
-)
+// maxPingTimeout bounds the ping of each source by health_check and
+// /readyz.
+const maxPingTimeout = 5 * time.Second
 
 // Deps are the opened resources the server uses. The server does not own
 // them: closing the store and the sources is the caller's job.
@@ -55,12 +48,13 @@ type Server struct {
 
 // New builds the server for cfg: one tool per configured tool, built by its
 // kind from cfg.Kinds.Tools over its source, and health_check, behind the
-// middleware chain. It opens nothing; Run starts serving.
+// middleware chain. Server settings left at zero get config's defaults
+// (config.Server.WithDefaults). It opens nothing; Run starts serving.
 func New(cfg *config.Config, deps Deps) (*Server, error) {
 	if cfg == nil || deps.Redactor == nil {
 		return nil, errors.New("mcpserver: config and redactor are required")
 	}
-	s := &Server{cfg: withDefaults(cfg.Server), deps: deps, timeouts: map[string]time.Duration{}}
+	s := &Server{cfg: cfg.Server.WithDefaults(), deps: deps, timeouts: map[string]time.Duration{}}
 	s.log = redactingLogger(deps.Logger, deps.Redactor)
 	for _, d := range cfg.Secrets {
 		if !d.Rules.Optional {
@@ -80,31 +74,6 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	}
 	s.mcp.AddReceivingMiddleware(s.callLog, s.recoverPanics, s.sanitise, checkLogLevel, s.redactCalls, s.bound)
 	return s, nil
-}
-
-func withDefaults(c config.Server) config.Server {
-	if c.Name == "" {
-		c.Name = DefaultName
-	}
-	if c.Transport == "" {
-		c.Transport = "stdio"
-	}
-	if c.Listen == "" {
-		c.Listen = DefaultListen
-	}
-	if c.Path == "" {
-		c.Path = DefaultPath
-	}
-	if c.CallTimeout <= 0 {
-		c.CallTimeout = DefaultCallTimeout
-	}
-	if c.ShutdownGrace <= 0 {
-		c.ShutdownGrace = DefaultShutdownGrace
-	}
-	if c.MaxBodyBytes <= 0 {
-		c.MaxBodyBytes = DefaultMaxBodyBytes
-	}
-	return c
 }
 
 func redactingLogger(l *slog.Logger, r *redact.Redactor) *slog.Logger {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/hushmcp/hush/config"
 	"github.com/hushmcp/hush/redact"
 )
 
@@ -38,7 +39,7 @@ func (s *Server) runStdio(ctx context.Context) error {
 	pr, pw := io.Pipe()
 	go func() { _ = pw.CloseWithError(filterLines(newLineReader(in, maxStdioLine), pw, w)) }()
 	t := &mcp.IOTransport{Reader: pr, Writer: w}
-	s.log.Info("serving", "transport", "stdio")
+	s.log.Info("serving", "transport", config.TransportStdio)
 	err := s.mcp.Run(ctx, t)
 	_ = pr.Close() // unblocks the filter if the SDK stopped first
 	if ctx.Err() != nil || errors.Is(err, io.EOF) || errors.Is(err, mcp.ErrConnectionClosed) {

@@ -140,15 +140,15 @@ func loadConfig(f serveFlags, w io.Writer, logger *slog.Logger) (*config.Config,
 		return nil, err
 	}
 	if f.transport != "" {
+		if err := config.CheckTransport(f.transport); err != nil {
+			err = fmt.Errorf("--transport: %w", err)
+			reportProblems(w, err)
+			return nil, err
+		}
 		cfg.Server.Transport = f.transport
 	}
 	if f.listen != "" {
 		cfg.Server.Listen = f.listen
-	}
-	if t := cfg.Server.Transport; t != "stdio" && t != "http" {
-		err := fmt.Errorf("--transport: unknown transport %q (valid: stdio, http)", t)
-		reportProblems(w, err)
-		return nil, err
 	}
 	return cfg, nil
 }
