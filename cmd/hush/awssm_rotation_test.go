@@ -47,7 +47,7 @@ func TestAWSSMRotationUnderLoad(t *testing.T) {
 	l := startCallers(t, srv.URL, seen, pws)
 	for i := 1; i <= rotations; i++ {
 		l.waitCalls(t, callsBeforeAlter)
-		smRotate(t, e.srv, app, pws[i], func() {
+		smRotate(t, e.srv, "prod/hush/db", app, pws[i], func(role, pw string) []byte { return rdsDoc(role, pw, app.DB) }, func() {
 			// The driver checks the label at least once while AWSPENDING
 			// exists: the current value keeps serving.
 			checked := e.srv.Count("DescribeSecret")
@@ -73,16 +73,18 @@ func TestAWSSMRotationUnderLoad(t *testing.T) {
 	assertNoCanary(t, "client traffic", seen.String(), append(pws, awssmtest.SecretAccessKey)...)
 }
 
-// smRotate runs the four steps of a rotation to password; between
-// setSecret and finishSecret (PostgreSQL has the new password, AWSCURRENT
-// still the old) it runs window, in which the old pool must keep serving.
-func smRotate(t *testing.T, srv *awssmtest.Server, app pgApp, password string, window func()) {
+// smRotate runs the four steps of a rotation of prod/hush/db to the
+// document doc makes with password; between setSecret and finishSecret
+// (PostgreSQL has the new password, AWSCURRENT still the old) it runs
+// window, in which the old pool must keep serving.
+func smRotate(t *testing.T, srv *awssmtest.Server, name string, app pgApp, password string,
+	doc func(role, password string) []byte, window func()) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	r := srv.StartRotation("prod/hush/db")
+	r := srv.StartRotation(name)
 	steps := []func() error{
-		func() error { return r.CreateSecret(rdsDoc(app.Role, password, app.DB)) },
+		func() error { return r.CreateSecret(doc(app.Role, password)) },
 		func() error {
 			return r.SetSecret(func(pending []byte) error {
 				return pg.AlterPassword(ctx, app.Role, docPassword(pending))
