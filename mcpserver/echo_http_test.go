@@ -9,7 +9,39 @@ import (
 	"testing"
 
 	"github.com/hushmcp/hush/config"
+	"github.com/hushmcp/hush/internal/testutil/leak"
 )
+
+// clientValue is something a client sent that the redactor does not know
+// (a model pasting a credential of another system): only the echo rule
+// keeps it from coming back.
+const clientValue = "client-value-4b1d9e0c7a52f3e8-NOT-REAL-SECRET"
+
+// echoRun is the length of a shared byte run the echo guard counts as an
+// echo of the request.
+const echoRun = 8
+
+// sharesRun reports whether text holds any echoRun-byte run of v: a whole
+// copy, or a prefix or piece cut short.
+func sharesRun(text, v string) bool {
+	for i := 0; i+echoRun <= len(v); i++ {
+		if strings.Contains(text, v[i:i+echoRun]) {
+			return true
+		}
+	}
+	return false
+}
+
+// scrubbed hides the canaries and clientValue, in every encoding, from a
+// failure message.
+func scrubbed(s string) string {
+	for _, c := range append(canaries[:len(canaries):len(canaries)], clientValue) {
+		for _, f := range leak.Forms(c) {
+			s = strings.ReplaceAll(s, f, "<secret>")
+		}
+	}
+	return s
+}
 
 // rawReq is a request no well-behaved client sends.
 type rawReq struct {

@@ -15,6 +15,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/hushmcp/hush/config"
+	"github.com/hushmcp/hush/mcpserver/echoguard"
 	"github.com/hushmcp/hush/secret"
 	"github.com/hushmcp/hush/tool"
 )
@@ -73,11 +74,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // Handler returns the HTTP handler: the MCP endpoint on the configured path
 // (behind bearer auth when configured), GET /healthz and GET /readyz. The
-// MCP endpoint's answers pass guardHTTP: redacted, and never quoting the
-// request. The MCP endpoint's request and session caps do not apply to the
+// MCP endpoint's answers pass the echo guard (echoguard.Wrap): redacted,
+// and never quoting the request. The MCP endpoint's request and session caps do not apply to the
 // health endpoints, so a saturated server still answers them.
 func (s *Server) Handler() http.Handler {
-	h := s.newAdmission().wrap(s.guardHTTP(s.streamable()))
+	guarded := echoguard.Wrap(s.streamable(), echoguard.Options{MaxBodyBytes: s.cfg.MaxBodyBytes, Redactor: s.deps.Redactor})
+	h := s.newAdmission().wrap(guarded)
 	if s.cfg.AuthToken != "" {
 		h = s.requireToken(h)
 	}

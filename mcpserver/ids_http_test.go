@@ -29,7 +29,7 @@ func rpcOverHTTP(t *testing.T, url, session, body string) (int, wireResponse, st
 	b, _ := io.ReadAll(resp.Body)
 	msg := b
 	for line := range bytes.Lines(b) {
-		if p, ok := bytes.CutPrefix(line, dataLine); ok {
+		if p, ok := bytes.CutPrefix(line, []byte("data:")); ok {
 			msg = bytes.TrimSpace(p)
 		}
 	}

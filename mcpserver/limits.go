@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/hushmcp/hush/mcpserver/echoguard"
 )
 
 // retryAfter is the Retry-After value, in seconds, of a 503 sent when a
@@ -77,14 +79,14 @@ func refuse(w http.ResponseWriter, text string) {
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
 	w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
 	w.Header().Set("Connection", "close")
-	writeFixedPlain(w, http.StatusServiceUnavailable, text)
+	echoguard.WritePlain(w, http.StatusServiceUnavailable, text)
 }
 
 // deadlines bounds the time to read a request body, so that a client
 // trickling bytes cannot hold a connection and a request slot for long, and
 // the time to answer a POST or DELETE, so that a client that stops reading
-// its answer cannot either. guardHTTP lifts the read deadline once the body
-// is in: left in place it would cancel a long call when the server's
+// its answer cannot either. The echo guard lifts the read deadline once the
+// body is in: left in place it would cancel a long call when the server's
 // background read of the connection hits it. Requests without a body get
 // none, for the same reason, and GET event streams no write deadline.
 func (s *Server) deadlines(next http.Handler) http.Handler {

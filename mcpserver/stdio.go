@@ -12,6 +12,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/hushmcp/hush/config"
+	"github.com/hushmcp/hush/mcpserver/echoguard"
 	"github.com/hushmcp/hush/redact"
 )
 
@@ -132,7 +133,7 @@ func (w *stdioWriter) Write(p []byte) (int, error) {
 	}
 	var out []byte
 	for line := range bytes.Lines(w.buf[:end+1]) {
-		out = append(append(out, outgoing(w.red, bytes.TrimSuffix(line, []byte("\n")))...), '\n')
+		out = append(append(out, echoguard.Outgoing(w.red, bytes.TrimSuffix(line, []byte("\n")))...), '\n')
 	}
 	w.buf = append(w.buf[:0], w.buf[end+1:]...)
 	if _, err := w.out.Write(out); err != nil {
@@ -149,7 +150,7 @@ func (w *stdioWriter) Close() error {
 	if len(w.buf) == 0 {
 		return nil
 	}
-	_, err := w.out.Write(outgoing(w.red, w.buf))
+	_, err := w.out.Write(echoguard.Outgoing(w.red, w.buf))
 	w.buf = nil
 	return err
 }

@@ -11,7 +11,21 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+
+	"github.com/hushmcp/hush/mcpserver/echoguard"
 )
+
+// wireResponse is a JSON-RPC response as these tests read it.
+type wireResponse struct {
+	JSONRPC string          `json:"jsonrpc"`
+	ID      json.RawMessage `json:"id,omitempty"`
+	Result  json.RawMessage `json:"result,omitempty"`
+	Error   *struct {
+		Code    int64           `json:"code"`
+		Message string          `json:"message"`
+		Data    json.RawMessage `json:"data,omitempty"`
+	} `json:"error,omitempty"`
+}
 
 // stdioRun is a server on the stdio transport driven line by line.
 type stdioRun struct {
@@ -216,7 +230,7 @@ func FuzzStdioLine(f *testing.F) {
 		}
 		for line := range bytes.Lines(sdk.Bytes()) {
 			msg := bytes.TrimSuffix(line, []byte("\n"))
-			if _, err := jsonrpc.DecodeMessage(msg); err != nil || idRejection(msg) != nil || !bytes.Equal(msg, bytes.TrimSpace(msg)) {
+			if _, err := jsonrpc.DecodeMessage(msg); err != nil || echoguard.CheckID(msg) != nil || !bytes.Equal(msg, bytes.TrimSpace(msg)) {
 				t.Fatalf("passed a line the SDK cannot take as it is: %q", line)
 			}
 		}

@@ -1,7 +1,8 @@
-package mcpserver
+package echoguard
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/hushmcp/hush/internal/testutil/leak"
+	"github.com/hushmcp/hush/redact"
 )
 
 // clientValue is something a client sent that the redactor does not know
@@ -17,8 +19,24 @@ import (
 // keeps it from coming back.
 const clientValue = "client-value-4b1d9e0c7a52f3e8-NOT-REAL-SECRET"
 
-// sharesRun reports whether text holds any 8-byte run of v: a whole copy,
-// or a prefix or piece cut short.
+// Obviously fake values the redactor knows; failure messages hide them.
+const (
+	canaryDB    = "canary-pw-7f3a9c&<NOT-REAL>"
+	canaryToken = "canary-tok-91b2e4-NOT-REAL"
+)
+
+func newRedactor(values ...string) *redact.Redactor {
+	r := redact.New(redact.Options{})
+	var bs [][]byte
+	for _, v := range values {
+		bs = append(bs, []byte(v))
+	}
+	r.Update(bs)
+	return r
+}
+
+// sharesRun reports whether text holds any gram-byte run of v: a whole
+// copy, or a prefix or piece cut short.
 func sharesRun(text, v string) bool {
 	for i := 0; i+gram <= len(v); i++ {
 		if strings.Contains(text, v[i:i+gram]) {
@@ -31,7 +49,7 @@ func sharesRun(text, v string) bool {
 // scrubbed hides the canaries and clientValue, in every encoding, from a
 // failure message.
 func scrubbed(s string) string {
-	for _, c := range append(canaries[:len(canaries):len(canaries)], clientValue) {
+	for _, c := range []string{canaryDB, canaryToken, clientValue} {
 		for _, f := range leak.Forms(c) {
 			s = strings.ReplaceAll(s, f, "<secret>")
 		}
@@ -221,24 +239,6 @@ func TestSanitiseMessageKeepsOtherFields(t *testing.T) {
 	}
 }
 
-func TestChallenge(t *testing.T) {
-	for auth, want := range map[string]string{
-		"":                   `Bearer realm="hush"`,
-		"Basic dXNlcjpwdw==": `Bearer realm="hush"`,
-		"Bearer":             `Bearer realm="hush", error="invalid_request"`,
-		"Bearer a b":         `Bearer realm="hush", error="invalid_request"`,
-		"bearer wrong":       `Bearer realm="hush", error="invalid_token"`,
-	} {
-		r := httptest.NewRequest(http.MethodPost, "/mcp", nil)
-		if auth != "" {
-			r.Header.Set("Authorization", auth)
-		}
-		if got := challengeFor(r); got != want {
-			t.Errorf("Authorization %q: got %s, want %s", auth, got, want)
-		}
-	}
-}
-
 func TestGuardReplacesErrorJSONThatIsNotJSONRPC(t *testing.T) {
 	rec := guarded("{}", nil, func(w http.ResponseWriter) {
 		w.Header().Set("Content-Type", "application/json")
@@ -248,4 +248,60 @@ func TestGuardReplacesErrorJSONThatIsNotJSONRPC(t *testing.T) {
 	if got := rec.Body.String(); rec.Code != http.StatusBadRequest || got != "Bad Request: the request is not a valid MCP request\n" {
 		t.Errorf("got %d %q", rec.Code, scrubbed(got))
 	}
+}
+
+func TestWrap(t *testing.T) {
+	called := false
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		called = true
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = fmt.Fprintf(w, `{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"bad %s (%d bytes)"}}`, clientValue, len(body))
+	})
+	h := Wrap(next, Options{MaxBodyBytes: 200, Redactor: newRedactor(canaryDB)})
+	serve := func(body string) *httptest.ResponseRecorder {
+		called = false
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/mcp", strings.NewReader(body)))
+		return rec
+	}
+
+	rec := serve(`{"jsonrpc":"2.0","id":1,"method":"x","params":"` + clientValue + `"}`)
+	want := `{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"invalid params: the parameters do not match the method's schema"}}`
+	if !called || rec.Code != http.StatusOK || rec.Body.String() != want {
+		t.Errorf("echo: called %v, got %d %s", called, rec.Code, scrubbed(rec.Body.String()))
+	}
+
+	rec = serve(`{"jsonrpc":"2.0","id":1,"method":"x","params":"` + strings.Repeat("x", 200) + `"}`)
+	if called || rec.Code != http.StatusRequestEntityTooLarge || !strings.HasPrefix(rec.Body.String(), "Request Entity Too Large: ") ||
+		rec.Header().Get("Connection") != "close" {
+		t.Errorf("too large: called %v, got %d %q", called, rec.Code, rec.Body.String())
+	}
+
+	rec = serve(`{"jsonrpc":"2.0","id":1.5,"method":"ping"}`)
+	if called || rec.Code != http.StatusBadRequest || !strings.HasPrefix(rec.Body.String(), `{"jsonrpc":"2.0","id":1.5,"error":{"code":-32600,`) {
+		t.Errorf("inexact id: called %v, got %d %s", called, rec.Code, rec.Body.String())
+	}
+}
+
+func TestOutgoingKeepsIDsAndFixesCodes(t *testing.T) {
+	red := newRedactor(canaryDB)
+	for _, c := range []struct{ in, want string }{
+		{`{"jsonrpc":"2.0","id":` + quote(canaryDB) + `,"result":{"text":` + quote("pw "+canaryDB) + `}}`,
+			`{"jsonrpc":"2.0","id":` + quote(canaryDB) + `,"result":{"text":"pw [REDACTED]"}}`},
+		{`{"jsonrpc":"2.0","id":2,"error":{"code":0,"message":"method \"tools/list\" is invalid during session initialization"}}`,
+			`{"jsonrpc":"2.0","id":2,"error":{"code":-32600,"message":"method \"tools/list\" is invalid during session initialization"}}`},
+		{`{"jsonrpc":"2.0","id":3,"error":{"code":0,"message":"boom"}}`,
+			`{"jsonrpc":"2.0","id":3,"error":{"code":-32603,"message":"boom"}}`},
+		{`not json ` + canaryDB, `not json [REDACTED]`},
+	} {
+		if got := string(Outgoing(red, []byte(c.in))); got != c.want {
+			t.Errorf("Outgoing(%s) = %s, want %s", scrubbed(c.in), scrubbed(got), scrubbed(c.want))
+		}
+	}
+}
+
+func quote(s string) string {
+	b, _ := marshal(s)
+	return string(b)
 }

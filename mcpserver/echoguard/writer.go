@@ -1,4 +1,4 @@
-package mcpserver
+package echoguard
 
 import (
 	"bytes"
@@ -219,11 +219,11 @@ func (g *guardWriter) finishJSON() {
 		return
 	}
 	g.writeHeader()
-	_ = g.write(outgoing(g.src.red, sanitiseMessage(g.buf, g.src)))
+	_ = g.write(Outgoing(g.src.red, sanitiseMessage(g.buf, g.src)))
 }
 
 func (g *guardWriter) writePlain() {
-	writeFixedPlain(g.w, g.status, fixedPlainText(g.status, g.buf))
+	WritePlain(g.w, g.status, fixedPlainText(g.status, g.buf))
 }
 
 // sanitiseEvents applies the echo rule to the data lines of SSE events.
@@ -270,7 +270,7 @@ func redactEvents(r *redact.Redactor, b []byte) []byte {
 			continue
 		}
 		msg := bytes.TrimSpace(payload)
-		out = append(append(append(out, "data: "...), outgoing(r, msg)...), '\n')
+		out = append(append(append(out, "data: "...), Outgoing(r, msg)...), '\n')
 	}
 	return out
 }

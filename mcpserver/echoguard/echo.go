@@ -1,4 +1,4 @@
-package mcpserver
+package echoguard
 
 import (
 	"bytes"
@@ -14,13 +14,9 @@ import (
 	"github.com/hushmcp/hush/redact"
 )
 
-// The go-sdk answers some requests before any receiving middleware runs:
-// unknown methods, params that do not decode, malformed bodies, bad
-// headers. Those answers quote what the client sent, sometimes cut short,
-// and a secret cut short is no longer an exact match for the redactor. So
-// an HTTP response never carries such a message: a JSON-RPC error that
-// echoes the request gets a fixed message for its code, and a plain-text
-// error body gets a fixed text for its status.
+// The echo rule: a JSON-RPC error that echoes the request gets a fixed
+// message for its code, and a plain-text error body a fixed text for its
+// status.
 
 // gram is the length of a shared byte run that counts as an echo.
 const gram = 8
