@@ -35,18 +35,19 @@ type Kinds struct {
 	Providers *secret.Mux // nil: no provider blocks
 }
 
-// Server is the server: section.
+// Server is the server: section. DefaultServer holds the defaults a file
+// starts from, and WithDefaults fills every field left at zero.
 type Server struct {
-	Name          string        // MCP implementation name; default "hush"
-	Transport     string        // "stdio" (default) or "http"
-	Listen        string        // http: address; default 127.0.0.1:8080
-	Path          string        // http: MCP endpoint path; default /mcp
+	Name          string        // MCP implementation name
+	Transport     string        // TransportStdio or TransportHTTP
+	Listen        string        // http: address
+	Path          string        // http: MCP endpoint path
 	Stateless     bool          // http: stateless streamable HTTP (needed by protocol 2026-07-28 clients)
 	SSE           bool          // http: answer each POST with an event stream instead of one JSON body
 	AuthToken     string        // http: bearer token template, e.g. ${secret:MCP_TOKEN}; empty: no auth
-	CallTimeout   time.Duration // default per-call timeout; default 30s
-	ShutdownGrace time.Duration // in-flight calls get this long on SIGTERM; default 10s
-	MaxBodyBytes  int64         // http: request body limit; default 1 MiB
+	CallTimeout   time.Duration // default per-call timeout
+	ShutdownGrace time.Duration // in-flight calls get this long on SIGTERM
+	MaxBodyBytes  int64         // http: request body limit
 
 	// Resource limits. Zero means the default (see WithDefaults).
 	SessionTimeout time.Duration // http: an idle session is closed after this
@@ -54,7 +55,7 @@ type Server struct {
 	MaxRequests    int           // http: concurrent MCP requests; more are refused with 503
 	MaxConnections int           // http: open connections; beyond it only health checks are served
 	ReadTimeout    time.Duration // http: time to read one request's headers and body
-	MemoryLimit    int64         // soft Go memory limit in bytes; math.MaxInt64: none
+	MemoryLimit    int64         // soft Go memory limit in bytes; math.MaxInt64: none; zero: the binary's default
 }
 
 // Source is one entry of sources:.
