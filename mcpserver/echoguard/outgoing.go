@@ -49,13 +49,14 @@ func lifecycle(msg string) bool {
 	return strings.Contains(msg, "initializ") || strings.HasPrefix(msg, "invalid request")
 }
 
-// withheld replaces a value that could not be redacted in place.
-const withheld = `"[REDACTED]"`
+// withheld replaces a value that could not be redacted in place: the
+// redactor's placeholder as a JSON string.
+const withheld = `"` + redact.Placeholder + `"`
 
 // RedactJSON marshals v and redacts the JSON text, keeping it valid JSON:
 // when a secret matched across JSON syntax (a bare number, say) the text
 // is no longer valid JSON, and then each value is redacted on its own. A
-// value that cannot be marshalled or redacted so becomes "[REDACTED]".
+// value that cannot be marshalled or redacted so becomes the placeholder.
 // The MCP layer uses it for structured tool results.
 func RedactJSON(r *redact.Redactor, v any) json.RawMessage {
 	b, err := marshal(v)
