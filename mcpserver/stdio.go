@@ -25,7 +25,7 @@ const maxStdioLine = 4 << 20
 // The go-sdk's stdio connection ends at the first line it cannot decode
 // (not JSON, cut short by EOF, nested too deep, too long, an id it cannot
 // represent), and the process with it. So lines reach the SDK only through
-// stdioFilter, which answers bad ones with a JSON-RPC error itself and
+// filterLines, which answers bad ones with a JSON-RPC error itself and
 // reads on; the process ends only at EOF or on cancellation.
 func (s *Server) runStdio(ctx context.Context) error {
 	in, out := s.deps.Stdin, s.deps.Stdout
@@ -108,7 +108,7 @@ func (l *lineReader) next() (line []byte, tooLong bool, err error) {
 	}
 }
 
-// stdioWriter is stdout for the SDK and for stdioFilter's answers. Writes
+// stdioWriter is stdout for the SDK and for filterLines' answers. Writes
 // are serialised, and each complete line is redacted as one JSON-RPC
 // message (ids kept as sent) before it goes out; lines are never held back.
 type stdioWriter struct {
