@@ -13,10 +13,14 @@ import (
 	"github.com/hushmcp/hush/secret/file"
 	"github.com/hushmcp/hush/secret/vault"
 	"github.com/hushmcp/hush/source"
+	"github.com/hushmcp/hush/source/httpapi"
 	"github.com/hushmcp/hush/source/postgres"
 	"github.com/hushmcp/hush/source/redis"
 	"github.com/hushmcp/hush/source/sqlite"
+	"github.com/hushmcp/hush/source/webhook"
 	"github.com/hushmcp/hush/tool"
+	"github.com/hushmcp/hush/tool/httptool"
+	"github.com/hushmcp/hush/tool/notify"
 	"github.com/hushmcp/hush/tool/redistool"
 	"github.com/hushmcp/hush/tool/sqltool"
 )
@@ -41,6 +45,8 @@ func Sources() *source.Registry {
 		sqlite.Kind,
 		postgres.Kind,
 		redis.Kind,
+		httpapi.Kind,
+		webhook.Kind,
 	)
 }
 
@@ -50,5 +56,7 @@ func Tools() *tool.Registry {
 	return tool.NewRegistry(
 		sqltool.Kind,
 		redistool.Kind,
+		httptool.Kind,
+		notify.Kind,
 	)
 }
