@@ -41,6 +41,7 @@ var (
 	_ driver.Watcher  = (*Layered)(nil)
 	_ driver.Static   = (*Layered)(nil)
 	_ driver.Releaser = (*Layered)(nil)
+	_ driver.Pender   = (*Layered)(nil)
 )
 
 // OpenLayered opens every reference through mux. On failure it closes
@@ -106,6 +107,11 @@ func (l *Layered) Fetch(ctx context.Context) (driver.Snapshot, error) {
 
 func (l *Layered) fetchLayer(ctx context.Context, i int, d driver.Driver) (driver.Snapshot, error) {
 	snap, err := d.Fetch(ctx)
+	return l.layerSnap(i, snap, err)
+}
+
+// layerSnap selects layer i's #field from snap and prefixes its version.
+func (l *Layered) layerSnap(i int, snap driver.Snapshot, err error) (driver.Snapshot, error) {
 	if err == nil && l.refs[i].Field != "" {
 		snap.Data, err = SelectField(snap.Data, l.refs[i].Field)
 	}
@@ -116,6 +122,28 @@ func (l *Layered) fetchLayer(ctx context.Context, i int, d driver.Driver) (drive
 		snap.Version = strconv.Itoa(i) + ":" + snap.Version
 	}
 	return snap, nil
+}
+
+// Pending offers the pending value of the layer that served last, when
+// that layer has one (driver.Pender); a fallback layer never offers a
+// value of another.
+func (l *Layered) Pending(ctx context.Context) (driver.Snapshot, bool, error) {
+	l.mu.Lock()
+	i := l.served
+	l.mu.Unlock()
+	if i < 0 {
+		return driver.Snapshot{}, false, nil
+	}
+	p, ok := l.drivers[i].(driver.Pender)
+	if !ok {
+		return driver.Snapshot{}, false, nil
+	}
+	snap, ok, err := p.Pending(ctx)
+	if !ok && err == nil {
+		return driver.Snapshot{}, false, nil
+	}
+	snap, err = l.layerSnap(i, snap, err)
+	return snap, err == nil, err
 }
 
 func (l *Layered) setServed(i int) {

@@ -48,7 +48,8 @@ type Store struct {
 	subs  map[*subscriber]struct{}
 
 	servedMu sync.Mutex
-	served   map[*entry]Ref // the reference that served each current value
+	served   map[*entry]Ref    // the reference that served each current value
+	overrode map[*entry]string // see RefreshRejected: the provider's current version a pending one replaced
 
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
@@ -72,7 +73,7 @@ func Open(ctx context.Context, decls []Decl, opts Options) (*Store, error) {
 		return nil, errors.New("open secret store: no provider mux")
 	}
 	s := &Store{opts: opts.withDefaults(), byName: map[string]*entry{}, subs: map[*subscriber]struct{}{},
-		served: map[*entry]Ref{}}
+		served: map[*entry]Ref{}, overrode: map[*entry]string{}}
 	problems := s.declare(decls)
 	problems = append(problems, s.resolveAll(ctx)...)
 	s.logSummary()
@@ -145,35 +146,52 @@ func (s *Store) open(ctx context.Context, e *entry) (driver.Driver, error) {
 // current one (and notifies subscribers), anything else keeps the last good
 // value and records why.
 func (s *Store) refresh(ctx context.Context, e *entry) []Problem {
+	_, problems := s.refreshOnce(ctx, e)
+	return problems
+}
+
+// refreshOnce is refresh, reporting whether the value changed.
+func (s *Store) refreshOnce(ctx context.Context, e *entry) (bool, []Problem) {
 	e.refreshMu.Lock()
 	defer e.refreshMu.Unlock()
 	now := time.Now()
 	snap, err := e.drv.Fetch(ctx)
-	layered, _ := e.drv.(*Layered) // selects each reference's field itself
-	if err == nil && e.ref.Field != "" && layered == nil {
-		snap.Data, err = SelectField(snap.Data, e.ref.Field)
+	if err == nil {
+		snap.Data, err = s.selectField(e, snap.Data)
+	}
+	if err == nil {
+		snap, err = s.keepPending(ctx, e, snap)
 	}
 	if err != nil {
-		return s.fetchFailed(e, err, now)
+		return false, s.fetchFailed(e, err, now)
 	}
 	if problems := e.decl.Rules.Check(e.decl.Name, e.decl.Pos, snap.Data); len(problems) > 0 {
 		e.setInvalid(now)
 		s.opts.Logger.Warn("secret rejected", "secret", e.decl.Name, "source", e.ref.Scheme, "problems", len(problems))
-		return problems
+		return false, problems
 	}
 	ev, changed := e.apply(snap, now, s.opts.History)
-	s.setServed(e, layered)
+	s.setServed(e)
 	if changed {
 		s.logRotation(ev)
 		s.publish(ev)
 	}
-	return nil
+	return changed, nil
+}
+
+// selectField selects the reference's #field; a Layered driver selects
+// each reference's field itself.
+func (s *Store) selectField(e *entry, data []byte) ([]byte, error) {
+	if _, layered := e.drv.(*Layered); layered || e.ref.Field == "" {
+		return data, nil
+	}
+	return SelectField(data, e.ref.Field)
 }
 
 // setServed records which reference served e's current value.
-func (s *Store) setServed(e *entry, layered *Layered) {
+func (s *Store) setServed(e *entry) {
 	ref := e.ref
-	if layered != nil {
+	if layered, ok := e.drv.(*Layered); ok {
 		ref, _ = layered.Served()
 	}
 	s.servedMu.Lock()
@@ -298,6 +316,98 @@ func (s *Store) Refresh(ctx context.Context, name string) error {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
 	return joinProblems(s.refresh(ctx, e))
+}
+
+// RefreshRejected is Refresh for a consumer whose credential was just
+// rejected. When the re-read finds no newer value but the provider holds
+// one about to become current (driver.Pender: AWS Secrets Manager's
+// AWSPENDING while a rotation has set the new credential in the service
+// but not yet made it current), that value, if it passes the rules, is
+// served and published, so consumers build, verify and swap to it as to
+// any new value. It stays served while the provider's current value is
+// the one it replaced and the pending one is still offered; a move of the
+// current value (to it, normally) or its withdrawal ends that.
+func (s *Store) RefreshRejected(ctx context.Context, name string) error {
+	e, ok := s.byName[name]
+	if !ok || e.drv == nil {
+		return s.Refresh(ctx, name)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
+	defer cancel()
+	if changed, problems := s.refreshOnce(ctx, e); changed || len(problems) > 0 {
+		return joinProblems(problems)
+	}
+	return joinProblems(s.servePending(ctx, e))
+}
+
+// servePending serves the provider's pending value of e, if it has one
+// that is not current and that passes the rules. A failure to read it
+// leaves the current value in service and its health as it was.
+func (s *Store) servePending(ctx context.Context, e *entry) []Problem {
+	p, ok := e.drv.(driver.Pender)
+	if !ok {
+		return nil
+	}
+	e.refreshMu.Lock()
+	defer e.refreshMu.Unlock()
+	snap, ok, err := p.Pending(ctx)
+	if err == nil && ok {
+		snap.Data, err = s.selectField(e, snap.Data)
+	}
+	was := e.current().meta.Version
+	switch {
+	case err != nil:
+		s.opts.Logger.Warn("pending secret", "secret", e.decl.Name, "source", e.ref.Scheme, "error_class", driver.Class(err))
+		return nil
+	case !ok || snap.Version == was:
+		return nil
+	}
+	if problems := e.decl.Rules.Check(e.decl.Name, e.decl.Pos, snap.Data); len(problems) > 0 {
+		s.opts.Logger.Warn("pending secret rejected", "secret", e.decl.Name, "source", e.ref.Scheme, "problems", len(problems))
+		return problems
+	}
+	ev, changed := e.apply(snap, time.Now(), s.opts.History)
+	if changed {
+		s.setOverrode(e, was)
+		s.opts.Logger.Info("secret rotated", "secret", ev.Name, "source", ev.New.Source,
+			"length", ev.New.Length, "version", ev.New.Version, "pending", true)
+		s.publish(ev)
+	}
+	return nil
+}
+
+// keepPending returns the value to apply after a fetch of snap: the
+// pending value served by RefreshRejected while the provider's current
+// version is still the one it replaced and the value is still pending,
+// else snap itself.
+func (s *Store) keepPending(ctx context.Context, e *entry, snap driver.Snapshot) (driver.Snapshot, error) {
+	s.servedMu.Lock()
+	was, ok := s.overrode[e]
+	s.servedMu.Unlock()
+	if !ok {
+		return snap, nil
+	}
+	if p, pends := e.drv.(driver.Pender); pends && snap.Version == was {
+		pending, ok, err := p.Pending(ctx)
+		if err == nil && ok {
+			pending.Data, err = s.selectField(e, pending.Data)
+		}
+		if err != nil || ok && pending.Version == e.current().meta.Version {
+			return pending, err
+		}
+	}
+	s.setOverrode(e, "")
+	return snap, nil
+}
+
+func (s *Store) setOverrode(e *entry, was string) {
+	s.servedMu.Lock()
+	defer s.servedMu.Unlock()
+	if was == "" {
+		delete(s.overrode, e)
+		return
+	}
+	s.overrode[e] = was
 }
 
 // Health reports every declared secret, in declaration order.

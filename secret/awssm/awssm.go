@@ -98,6 +98,7 @@ var (
 	_ driver.Driver     = (*Driver)(nil)
 	_ driver.Watcher    = (*Driver)(nil)
 	_ driver.Static     = (*Driver)(nil)
+	_ driver.Pender     = (*Driver)(nil)
 )
 
 // OpenSecret validates ref and returns its driver. It reads the AWS

@@ -322,7 +322,8 @@ const pendingStage = "AWSPENDING"
 // between createSecret and finishSecret, for a reference to AWSCURRENT:
 // the credential the rotation function sets in the service before
 // AWSCURRENT moves to it. A consumer whose current credential was just
-// rejected may try it before declaring itself degraded. It uses the labels
+// rejected may try it before declaring itself degraded (driver.Pender;
+// secret.Store.RefreshRejected offers it). It uses the labels
 // of the last refresh, so call it after a forced one (the store's
 // Refresh); the value is read by version id, once. ok is false when no
 // rotation is under way.

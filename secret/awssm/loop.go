@@ -51,7 +51,8 @@ func (d *Driver) nextWait(now time.Time) (time.Duration, bool) {
 }
 
 // scheduled refreshes when still due (a Fetch may have refreshed first)
-// and signals when the version or the outcome's class changed.
+// and signals when the version, the pending version or the outcome's
+// class changed.
 func (d *Driver) scheduled() {
 	d.fetchMu.Lock()
 	defer d.fetchMu.Unlock()
@@ -74,8 +75,10 @@ func (d *Driver) scheduled() {
 	}
 }
 
-// outcome is what a refresh is compared by.
-type outcome struct{ version, class string }
+// outcome is what a refresh is compared by. The AWSPENDING version counts
+// too: a store serving it (secret.Store.RefreshRejected) learns so when
+// the rotation is abandoned without AWSCURRENT moving.
+type outcome struct{ version, pending, class string }
 
 func (d *Driver) outcome() outcome {
 	d.mu.Lock()
@@ -83,7 +86,7 @@ func (d *Driver) outcome() outcome {
 	if d.st.err != nil {
 		return outcome{class: driver.Class(d.st.err)}
 	}
-	return outcome{version: d.st.current}
+	return outcome{version: d.st.current, pending: d.st.pendingID}
 }
 
 func (d *Driver) markPending() {

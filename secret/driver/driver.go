@@ -111,3 +111,15 @@ func Class(err error) string {
 type Releaser interface {
 	Release(version string)
 }
+
+// Pender is implemented by drivers whose secret may hold a value about to
+// become current: AWS Secrets Manager's AWSPENDING between a rotation's
+// createSecret and finishSecret, when the service protected by the secret
+// may already accept only the new credential. Pending returns that value
+// (ok false when there is none), judged by what the driver last learnt
+// from its provider, so call it after a Fetch. It is safe for concurrent
+// use and never puts the value in an error. The store offers it only to a
+// consumer whose current credential was rejected.
+type Pender interface {
+	Pending(ctx context.Context) (snap Snapshot, ok bool, err error)
+}

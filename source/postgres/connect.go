@@ -109,15 +109,35 @@ type refresher interface {
 	Refresh(ctx context.Context, name string) error
 }
 
+// rejectRefresher is the optional ability of a store (*secret.Store has
+// it) to re-fetch a secret whose value was rejected and, when there is no
+// newer one, to serve a value about to become current (AWSPENDING during
+// a Secrets Manager rotation), which the source then verifies and swaps in
+// like any new value.
+type rejectRefresher interface {
+	RefreshRejected(ctx context.Context, name string) error
+}
+
 // nudge refreshes the DSN's secrets, one nudge at a time per source; it
 // returns at once if another call is already nudging.
 func (s *Source) nudge(ctx context.Context) {
-	r, ok := s.secrets.(refresher)
-	if !ok || !s.nudging.TryLock() {
+	refresh := s.refreshRejected()
+	if refresh == nil || !s.nudging.TryLock() {
 		return
 	}
 	defer s.nudging.Unlock()
 	for _, name := range s.live.Names() {
-		_ = r.Refresh(ctx, name) // the store records and reports its own failures
+		_ = refresh(ctx, name) // the store records and reports its own failures
 	}
+}
+
+// refreshRejected is the store's way to re-read a rejected secret, or nil.
+func (s *Source) refreshRejected() func(context.Context, string) error {
+	switch r := s.secrets.(type) {
+	case rejectRefresher:
+		return r.RefreshRejected
+	case refresher:
+		return r.Refresh
+	}
+	return nil
 }
