@@ -138,10 +138,11 @@ const quoteDepth = 3
 
 // firstQuoters are the escapings a value meets first, from whatever wrote
 // it: JSON as encoding/json writes it (with HTML escaping, and without as
-// log/slog and the MCP SDK do), JSON limited to ASCII with \u escapes in
-// lower case (Python, PostgreSQL's jsonb output does not) and upper case
-// (Java), JSON with escaped slashes and \u escapes (PHP's default), and Go
-// quoting (%q, slog's text handler) plain and ASCII-only (%+q).
+// log/slog and the MCP SDK do; PostgreSQL's to_json and SQLite's
+// json_object escape the same way), JSON limited to ASCII with \u escapes
+// in lower case (Python's json.dumps) and upper case (Java's Jackson), JSON
+// with escaped slashes and \u escapes (PHP's json_encode), and Go quoting
+// (%q, slog's text handler) plain and ASCII-only (%+q).
 var firstQuoters = []func(string) string{
 	func(s string) string { return jsonQuote(s, true) },
 	func(s string) string { return jsonQuote(s, false) },
