@@ -59,6 +59,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/hushmcp/hush/secret"
 	"github.com/hushmcp/hush/secret/driver"
@@ -153,7 +154,7 @@ func (o *Opener) loadAWS(ctx context.Context) error {
 	if o.aws != nil {
 		return nil
 	}
-	var opts []func(*awsconfig.LoadOptions) error
+	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithLogger(sdkLogger(o.logger()))}
 	if o.cfg.Region != "" {
 		opts = append(opts, awsconfig.WithRegion(o.cfg.Region))
 	}
@@ -163,6 +164,20 @@ func (o *Opener) loadAWS(ctx context.Context) error {
 	}
 	o.aws, o.clients = &cfg, map[string]*secretsmanager.Client{}
 	return nil
+}
+
+// sdkLogger sends the SDK's own log lines (a fallback to IMDSv1, a
+// deprecation) through Hush's logger, which redacts and writes JSON,
+// instead of the SDK's default: plain text straight to the process's
+// stderr. Warnings stay warnings; the rest is debug.
+func sdkLogger(l *slog.Logger) logging.Logger {
+	return logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
+		level := slog.LevelDebug
+		if c == logging.Warn {
+			level = slog.LevelWarn
+		}
+		l.Log(context.Background(), level, "aws sdk", "detail", fmt.Sprintf(format, v...))
+	})
 }
 
 // configReason describes a configuration failure without the SDK's text,
