@@ -109,6 +109,14 @@ func (s *Server) streamable() http.Handler {
 // auth token secret, so a rotated token works without a restart. It never
 // echoes the token: failures are auth.ErrInvalidToken.
 func (s *Server) verifyToken(_ context.Context, token string, _ *http.Request) (*auth.TokenInfo, error) {
+	// A token lets callers in, so it fails closed: once its secret changed
+	// to a value that is empty, invalid or unreadable, the last good value
+	// is revoked with it, and every token is refused until a good one
+	// arrives. (Credentials Hush uses outward keep their last good value.)
+	if st, _ := s.deps.Store.Status(s.authSecret); st != secret.StatusOK {
+		s.log.Debug("auth token secret not ok; refusing every token", "secret", s.authSecret, "status", string(st))
+		return nil, auth.ErrInvalidToken
+	}
 	want, err := s.deps.Store.Expand(s.cfg.AuthToken)
 	if err != nil || want == "" {
 		s.log.Error("auth token unavailable; rejecting request", "error", err)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -308,6 +309,40 @@ func TestUnauthorizedChallenge(t *testing.T) {
 		}
 		if resp.StatusCode != http.StatusUnauthorized || len(got) != 1 || got[0] != c.challenge || string(b) != c.body {
 			t.Errorf("%s token: %d %q %q, want 401 %q %q", c.name, resp.StatusCode, got, b, c.challenge, c.body)
+		}
+	}
+}
+
+// The bearer token lets callers in, so a change to an empty, unreadable or
+// deleted value revokes the old one at once: every token is refused and
+// readiness fails until a good value arrives.
+func TestTokenRevocationFailsClosed(t *testing.T) {
+	h := newHarness(t, nil)
+	hs := h.httpServer()
+	for _, c := range []struct {
+		name  string
+		spoil func()
+	}{
+		{"emptied", func() { h.writeToken("") }},
+		{"deleted", func() { _ = os.Remove(h.tokenPath) }},
+	} {
+		h.rotateToken(canaryToken)
+		if code, _ := post(t, h, hs.URL+"/mcp", canaryToken, initBody); code != http.StatusOK {
+			t.Fatalf("%s: before: status %d", c.name, code)
+		}
+		c.spoil()
+		if err := h.store.Refresh(context.Background(), "MCP_TOKEN"); err == nil {
+			t.Fatalf("%s: the store accepted the spoiled token", c.name)
+		}
+		if code, _ := post(t, h, hs.URL+"/mcp", canaryToken, initBody); code != http.StatusUnauthorized {
+			t.Errorf("%s: the previous token still works: status %d, want 401", c.name, code)
+		}
+		if code, _ := get(t, h, hs.URL+"/readyz"); code != http.StatusServiceUnavailable {
+			t.Errorf("%s: readyz %d, want 503", c.name, code)
+		}
+		h.rotateToken(canaryToken2)
+		if code, _ := post(t, h, hs.URL+"/mcp", canaryToken2, initBody); code != http.StatusOK {
+			t.Errorf("%s: the new token is refused: status %d", c.name, code)
 		}
 	}
 }

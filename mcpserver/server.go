@@ -38,12 +38,13 @@ type Deps struct {
 
 // Server is a configured MCP server. Its methods are safe for concurrent use.
 type Server struct {
-	cfg      config.Server
-	deps     Deps
-	log      *slog.Logger
-	mcp      *mcp.Server
-	timeouts map[string]time.Duration // per tool name
-	required []string                 // names of secrets that must be ok for /readyz
+	cfg        config.Server
+	deps       Deps
+	log        *slog.Logger
+	mcp        *mcp.Server
+	timeouts   map[string]time.Duration // per tool name
+	required   []string                 // names of secrets that must be ok for /readyz
+	authSecret string                   // the secret server.auth_token names; empty: no auth
 }
 
 // New builds the server for cfg: one tool per configured tool, built by its
@@ -60,6 +61,9 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		if !d.Rules.Optional {
 			s.required = append(s.required, d.Name)
 		}
+	}
+	if names := secret.Refs(s.cfg.AuthToken); len(names) > 0 {
+		s.authSecret = names[0]
 	}
 	if s.cfg.AuthToken != "" && deps.Store == nil {
 		return nil, errors.New("mcpserver: server.auth_token needs a secret store")
