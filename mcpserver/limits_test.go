@@ -253,12 +253,12 @@ func TestSlowHeadersAreCutOff(t *testing.T) {
 // the answer's write deadline passes.
 func TestStalledReaderFreesItsSlot(t *testing.T) {
 	h := newHarness(t, func(c *config.Config, _ *Deps) {
-		// The answer's deadline is 1s + 2s + 1s: room for the 6 MB answer
-		// to be built, even under the race detector.
-		c.Server.MaxRequests, c.Server.ReadTimeout, c.Server.CallTimeout = 1, time.Second, 2*time.Second
+		// The answer's deadline is 2s + 6s + 2s: room for the 6 MB answer
+		// to be built, even under the race detector on a busy machine.
+		c.Server.MaxRequests, c.Server.ReadTimeout, c.Server.CallTimeout = 1, 2*time.Second, 6*time.Second
 		c.Tools = append(c.Tools, tool.Spec{Name: "big", Kind: "sql", Source: "main", Description: "Many rows.",
 			Config: sqltool.Config{Statement: "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 700) " +
-				"SELECT hex(zeroblob(4000)) FROM r", ReadOnly: true, MaxRows: 5000}})
+				"SELECT hex(zeroblob(4000)) FROM r", ReadOnly: true, MaxRows: 5000, MaxBytes: sqltool.MaxMaxBytes}})
 	})
 	hs := h.httpServer()
 	url := hs.URL + "/mcp"
@@ -266,7 +266,7 @@ func TestStalledReaderFreesItsSlot(t *testing.T) {
 	sendMCP(t, h, http.MethodPost, url, session, `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
 	call := `{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"big","arguments":{}}}`
 	// Retried until admitted: the only slot may be busy with a ping.
-	wait.Until(t, "the big call to be admitted", 10*time.Second, func() bool {
+	wait.Until(t, "the big call to be admitted", 60*time.Second, func() bool {
 		c := idleConn(t, hs.Listener.Addr().String())
 		_ = c.(*net.TCPConn).SetReadBuffer(4096) // so the answer cannot hide in socket buffers
 		fmt.Fprintf(c, "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\n"+
@@ -274,7 +274,7 @@ func TestStalledReaderFreesItsSlot(t *testing.T) {
 			"Content-Length: %d\r\n\r\n%s", canaryToken, session, len(call), call)
 		return statusLine(c) == "HTTP/1.1 200 OK" // the answer stays unread
 	})
-	wait.Until(t, "the slot to be given back", 30*time.Second, func() bool {
+	wait.Until(t, "the slot to be given back", 60*time.Second, func() bool {
 		return sendMCP(t, h, http.MethodPost, url, session, pingBody).code == http.StatusOK
 	})
 }
