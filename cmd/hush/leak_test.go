@@ -26,9 +26,14 @@ const (
 	leakToken = "canary-leak-token-3f9a2b-NOT-REAL"
 	leakFlaky = "canary-leak-flaky-a41c07-NOT-REAL"
 	leakKey   = `canary-leak-key-5e2d"&<NOT-REAL>`
+	// leakNasty holds every character an escaping changes.
+	leakNasty = `canary-leak-nasty-"q"\b/s/é✓-NOT-REAL`
+	// leakApp is placed where PostgreSQL truncates it (application_name
+	// keeps 63 bytes) and then hands the truncated copy back.
+	leakApp = "canary-leak-app-5d71c0-" + "0123456789abcdefghijklmnopqrstuvwxyz-0123456789-abcdefghij-NOT-REAL"
 )
 
-var leakCanaries = []string{leakDB, leakToken, leakFlaky, leakKey}
+var leakCanaries = []string{leakDB, leakToken, leakFlaky, leakKey, leakNasty, leakApp}
 
 const leakYAML = `server:
   name: hush-leak
@@ -40,10 +45,12 @@ secrets:
   MCP_TOKEN: { from: "file://%[1]s/mcp-token", min_length: 24 }
   FLAKY_PASSWORD: { from: "file://%[1]s/flaky-password", min_length: 16 }
   PARTNER_KEY: { from: "file://%[1]s/partner-key", min_length: 16 }
+  NASTY_KEY: { from: "file://%[1]s/nasty-key", min_length: 16 }
+  APP_TAG: { from: "file://%[1]s/app-tag", min_length: 16 }
 sources:
   main:
     kind: postgres
-    dsn: postgres://%[2]s:${secret:DB_PASSWORD}@127.0.0.1:%[3]d/%[4]s?sslmode=disable
+    dsn: postgres://%[2]s:${secret:DB_PASSWORD}@127.0.0.1:%[3]d/%[4]s?sslmode=disable&application_name=${secret:APP_TAG}
     max_conns: 2
   flaky:
     kind: postgres
@@ -61,6 +68,7 @@ tools:
       SELECT encode(convert_to(body, 'UTF8'), 'base64') AS b64,
       json_build_object('body', body) AS obj FROM notes WHERE id = $1
     parameters: [{ name: id, type: integer, required: true }]
+  app_name: { source: main, description: Name the session., statement: "SELECT current_setting('application_name') AS app" }
   note_as_int: { source: main, description: Read a note as a number., statement: "SELECT body::int FROM notes WHERE id = $1",
                  parameters: [{ name: id, type: integer, required: true }] }
   slow: { source: main, description: Sleep., statement: "SELECT pg_sleep($1)::text AS slept", timeout: 300ms,
@@ -102,8 +110,8 @@ func newLeakEnv(t *testing.T, mode string) *leakEnv {
 	e := &leakEnv{seen: &lockedBuffer{}, flaky: flaky, dir: t.TempDir()}
 	main := newPGApp(t, "leak", leakDB,
 		"CREATE TABLE notes(id int PRIMARY KEY, body text NOT NULL)",
-		fmt.Sprintf("INSERT INTO notes VALUES (1, '%s'), (2, '%s'), (3, '%s'), (4, '%s')",
-			leakDB, leakToken, leakFlaky, strings.ReplaceAll(leakKey, "'", "''")))
+		fmt.Sprintf("INSERT INTO notes VALUES (1, '%s'), (2, '%s'), (3, '%s'), (4, '%s'), (5, '%s'), (6, '%s')",
+			leakDB, leakToken, leakFlaky, strings.ReplaceAll(leakKey, "'", "''"), leakNasty, leakApp))
 	ctx := context.Background()
 	if err := flaky.CreateRole(ctx, "flaky", leakFlaky); err != nil {
 		t.Fatal(err)
@@ -111,7 +119,8 @@ func newLeakEnv(t *testing.T, mode string) *leakEnv {
 	if err := flaky.CreateDatabase(ctx, "flaky", "flaky"); err != nil {
 		t.Fatal(err)
 	}
-	for name, v := range map[string]string{"db-password": leakDB, "mcp-token": leakToken, "flaky-password": leakFlaky, "partner-key": leakKey} {
+	for name, v := range map[string]string{"db-password": leakDB, "mcp-token": leakToken, "flaky-password": leakFlaky,
+		"partner-key": leakKey, "nasty-key": leakNasty, "app-tag": leakApp} {
 		secretFile(t, e.dir, name, v)
 	}
 	cfg := hushYAML(t, e.dir, withMode(fmt.Sprintf(leakYAML, e.dir, main.Role, pg.Port(), main.DB, "flaky", flaky.Port(), "flaky"), mode))
@@ -239,7 +248,13 @@ func (e *leakEnv) driverEchoesData(t *testing.T) {
 }
 
 func (e *leakEnv) resultsHoldSecrets(t *testing.T) {
-	for id := 1; id <= 4; id++ {
+	// PostgreSQL returns the first 63 bytes of a secret it was given: a
+	// truncated copy is a secret too.
+	res, err := e.call(t, "app_name", nil)
+	if err != nil || res.IsError || !strings.Contains(toolText(res), "[REDACTED]") {
+		t.Errorf("app_name: %v %s", err, scrub(toolText(res), leakCanaries...))
+	}
+	for id := 1; id <= len(leakCanaries); id++ {
 		for _, name := range []string{"note", "note_encoded"} {
 			res, err := e.call(t, name, map[string]any{"id": id})
 			if err != nil || res.IsError {
