@@ -21,6 +21,7 @@ type serveFlags struct {
 	transport string
 	listen    string
 	memLimit  string
+	debug     string
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet, listener bool) {
@@ -32,6 +33,8 @@ func (f *serveFlags) register(fs *flag.FlagSet, listener bool) {
 		fs.StringVar(&f.listen, "listen", "", "override server.listen (http), e.g. 127.0.0.1:8080")
 		fs.StringVar(&f.memLimit, "memory-limit", "", "soft memory `limit` such as 256MiB, or off; "+
 			"overrides GOMEMLIMIT and server.memory_limit (default 256MiB)")
+		fs.StringVar(&f.debug, "debug-listen", "", "serve Go's profiler (/debug/pprof/) on this loopback `address`, "+
+			"apart from the MCP port; off by default")
 	}
 }
 
@@ -97,6 +100,10 @@ func serve(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	}
 	defer rt.Close()
 	_ = applyMemoryLimit(c.flags.memLimit, rt.Config, logger) // the flag was checked above
+	if err := startDebug(ctx, c.flags.debug, rt.Config.Server.Listen, logger); err != nil {
+		fmt.Fprintf(c.errw, "hush serve: %v\n", err)
+		return exitUsage
+	}
 	srv, err := mcpserver.New(rt.Config, mcpserver.Deps{
 		Store: rt.Store, Sources: rt.Sources, Redactor: red, Logger: logger, Stdin: stdin, Stdout: stdout, Version: version(),
 	})
