@@ -69,7 +69,8 @@ func (d *Driver) scheduled() {
 		return // closing
 	}
 	if after := d.outcome(); after != before {
-		d.log.Info("awssm secret changed", "secret", d.t.id, "stage", d.t.stage, "version", after.version, "error_class", after.class)
+		d.log.Info("awssm secret changed", "secret", d.t.id, "stage", d.t.stage, "version", after.version,
+			"pending", after.pending, "error_class", after.class)
 		d.markPending()
 		d.signal()
 	}
