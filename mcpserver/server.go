@@ -31,9 +31,14 @@ type Deps struct {
 	Sources  map[string]source.Source // by config name
 	Redactor *redact.Redactor         // required: scrubs every result, error and log line
 	Logger   *slog.Logger             // nil: discard; wrapped so it redacts
-	Stdin    io.Reader                // stdio transport input; nil: os.Stdin
-	Stdout   io.Writer                // stdio transport output; nil: os.Stdout
-	Version  string                   // implementation version reported to clients; empty: "dev"
+	// LogRedacted says Logger already writes through a redacting writer
+	// (redact.NewWriter), as hush serve's does: the server then does not
+	// redact each record a second time. Fields it clips are redacted before
+	// clipping either way.
+	LogRedacted bool
+	Stdin       io.Reader // stdio transport input; nil: os.Stdin
+	Stdout      io.Writer // stdio transport output; nil: os.Stdout
+	Version     string    // implementation version reported to clients; empty: "dev"
 }
 
 // Server is a configured MCP server. Its methods are safe for concurrent use.
@@ -56,7 +61,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		return nil, errors.New("mcpserver: config and redactor are required")
 	}
 	s := &Server{cfg: cfg.Server.WithDefaults(), deps: deps, timeouts: map[string]time.Duration{}}
-	s.log = redactingLogger(deps.Logger, deps.Redactor)
+	s.log = redactingLogger(deps.Logger, deps.Redactor, deps.LogRedacted)
 	for _, d := range cfg.Secrets {
 		if !d.Rules.Optional {
 			s.required = append(s.required, d.Name)
@@ -80,9 +85,12 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	return s, nil
 }
 
-func redactingLogger(l *slog.Logger, r *redact.Redactor) *slog.Logger {
-	if l == nil {
+func redactingLogger(l *slog.Logger, r *redact.Redactor, already bool) *slog.Logger {
+	switch {
+	case l == nil:
 		return slog.New(slog.DiscardHandler)
+	case already:
+		return l
 	}
 	return slog.New(redact.NewHandler(l.Handler(), r))
 }

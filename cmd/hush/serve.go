@@ -105,7 +105,8 @@ func serve(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		return exitUsage
 	}
 	srv, err := mcpserver.New(rt.Config, mcpserver.Deps{
-		Store: rt.Store, Sources: rt.Sources, Redactor: red, Logger: logger, Stdin: stdin, Stdout: stdout, Version: version(),
+		Store: rt.Store, Sources: rt.Sources, Redactor: red, Logger: logger, LogRedacted: true,
+		Stdin: stdin, Stdout: stdout, Version: version(),
 	})
 	if err != nil {
 		logger.Error("register tools", "error", err)
