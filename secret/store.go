@@ -48,8 +48,9 @@ type Store struct {
 	subs  map[*subscriber]struct{}
 
 	servedMu sync.Mutex
-	served   map[*entry]Ref    // the reference that served each current value
-	overrode map[*entry]string // see RefreshRejected: the provider's current version a pending one replaced
+	served   map[*entry]Ref       // the reference that served each current value
+	overrode map[*entry]string    // see RefreshRejected: the provider's current version a pending one replaced
+	rejected map[*entry]time.Time // see RefreshRejected: when a consumer last reported the value rejected
 
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
@@ -73,7 +74,7 @@ func Open(ctx context.Context, decls []Decl, opts Options) (*Store, error) {
 		return nil, errors.New("open secret store: no provider mux")
 	}
 	s := &Store{opts: opts.withDefaults(), byName: map[string]*entry{}, subs: map[*subscriber]struct{}{},
-		served: map[*entry]Ref{}, overrode: map[*entry]string{}}
+		served: map[*entry]Ref{}, overrode: map[*entry]string{}, rejected: map[*entry]time.Time{}}
 	problems := s.declare(decls)
 	problems = append(problems, s.resolveAll(ctx)...)
 	s.logSummary()
@@ -146,7 +147,10 @@ func (s *Store) open(ctx context.Context, e *entry) (driver.Driver, error) {
 // current one (and notifies subscribers), anything else keeps the last good
 // value and records why.
 func (s *Store) refresh(ctx context.Context, e *entry) []Problem {
-	_, problems := s.refreshOnce(ctx, e)
+	changed, problems := s.refreshOnce(ctx, e)
+	if !changed && len(problems) == 0 && s.rejectedLately(e) {
+		return s.servePending(ctx, e)
+	}
 	return problems
 }
 
@@ -173,6 +177,7 @@ func (s *Store) refreshOnce(ctx context.Context, e *entry) (bool, []Problem) {
 	ev, changed := e.apply(snap, now, s.opts.History)
 	s.setServed(e)
 	if changed {
+		s.setRejected(e, false)
 		s.logRotation(ev)
 		s.publish(ev)
 	}
@@ -324,20 +329,43 @@ func (s *Store) Refresh(ctx context.Context, name string) error {
 // AWSPENDING while a rotation has set the new credential in the service
 // but not yet made it current), that value, if it passes the rules, is
 // served and published, so consumers build, verify and swap to it as to
-// any new value. It stays served while the provider's current value is
-// the one it replaced and the pending one is still offered; a move of the
-// current value (to it, normally) or its withdrawal ends that.
+// any new value; when the provider cannot re-check at once, the refresh
+// it signals within the store's timeout does the same. It stays served
+// while the provider's current value is the one it replaced and the
+// pending one is still offered; a move of the current value (to it,
+// normally) or its withdrawal ends that.
 func (s *Store) RefreshRejected(ctx context.Context, name string) error {
 	e, ok := s.byName[name]
 	if !ok || e.drv == nil {
 		return s.Refresh(ctx, name)
 	}
+	s.setRejected(e, true)
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
-	if changed, problems := s.refreshOnce(ctx, e); changed || len(problems) > 0 {
-		return joinProblems(problems)
+	return joinProblems(s.refresh(ctx, e))
+}
+
+// setRejected records that a consumer reported e's value rejected (on),
+// or forgets it once a new value was served.
+func (s *Store) setRejected(e *entry, on bool) {
+	s.servedMu.Lock()
+	defer s.servedMu.Unlock()
+	if on {
+		s.rejected[e] = time.Now()
+	} else {
+		delete(s.rejected, e)
 	}
-	return joinProblems(s.servePending(ctx, e))
+}
+
+// rejectedLately reports a rejection within the store's timeout: a
+// provider that could not re-check at once (Secrets Manager defers a
+// forced check within its interval) signals what it found soon after,
+// and that refresh may then serve the pending value instead.
+func (s *Store) rejectedLately(e *entry) bool {
+	s.servedMu.Lock()
+	defer s.servedMu.Unlock()
+	at, ok := s.rejected[e]
+	return ok && time.Since(at) < s.opts.Timeout
 }
 
 // servePending serves the provider's pending value of e, if it has one
@@ -369,6 +397,7 @@ func (s *Store) servePending(ctx context.Context, e *entry) []Problem {
 	ev, changed := e.apply(snap, time.Now(), s.opts.History)
 	if changed {
 		s.setOverrode(e, was)
+		s.setRejected(e, false)
 		s.opts.Logger.Info("secret rotated", "secret", ev.Name, "source", ev.New.Source,
 			"length", ev.New.Length, "version", ev.New.Version, "pending", true)
 		s.publish(ev)
