@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
@@ -109,12 +110,7 @@ func (s *Server) streamable() http.Handler {
 // auth token secret, so a rotated token works without a restart. It never
 // echoes the token: failures are auth.ErrInvalidToken.
 func (s *Server) verifyToken(_ context.Context, token string, _ *http.Request) (*auth.TokenInfo, error) {
-	// A token lets callers in, so it fails closed: once its secret changed
-	// to a value that is empty, invalid or unreadable, the last good value
-	// is revoked with it, and every token is refused until a good one
-	// arrives. (Credentials Hush uses outward keep their last good value.)
-	if st, _ := s.deps.Store.Status(s.authSecret); st != secret.StatusOK {
-		s.log.Debug("auth token secret not ok; refusing every token", "secret", s.authSecret, "status", string(st))
+	if s.tokenRevoked() {
 		return nil, auth.ErrInvalidToken
 	}
 	want, err := s.deps.Store.Expand(s.cfg.AuthToken)
@@ -129,6 +125,31 @@ func (s *Server) verifyToken(_ context.Context, token string, _ *http.Request) (
 	}
 	return &auth.TokenInfo{UserID: "bearer"}, nil
 }
+
+// tokenRevoked reports whether the token's secret changed to a value that
+// revokes the last good one. A token lets callers in, so it fails closed:
+// when the new value is empty, invalid, oversized, deleted or expired,
+// every token is refused until a good one arrives (credentials Hush uses
+// outward keep their last good value instead). A secret store that is only
+// unreachable, slow or refusing Hush says nothing about the value: that
+// outage must not lock every client out.
+func (s *Server) tokenRevoked() bool {
+	h, _ := s.deps.Store.HealthOf(s.authSecret)
+	switch {
+	case h.Status == secret.StatusOK:
+		return false
+	case h.Status == secret.StatusDegraded && !slices.Contains(revokingClasses, h.LastError):
+		return false
+	}
+	s.log.Debug("auth token secret not ok; refusing every token", "secret", s.authSecret,
+		"status", string(h.Status), "error_class", h.LastError)
+	return true
+}
+
+// revokingClasses are the error classes of a token secret that mean its
+// value changed (to nothing or to something unusable), not that the
+// secret store is out of reach.
+var revokingClasses = []string{"invalid", "not_found", "too_large"}
 
 // readiness is the /readyz body: names and states only.
 type readiness struct {
