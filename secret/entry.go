@@ -137,6 +137,12 @@ func (e *entry) health(now time.Time) Health {
 	if e.broken {
 		h.Status, h.LastError = StatusInvalid, "invalid"
 	}
+	if lr, ok := e.drv.(driver.LeaseReporter); ok {
+		h.LeaseState, h.RenewalFailing = lr.LeaseStatus()
+		if h.RenewalFailing && h.Status == StatusOK {
+			h.Status = StatusDegraded
+		}
+	}
 	if !m.ExpiresAt.IsZero() && !now.Before(m.ExpiresAt) {
 		h.Status = StatusExpired
 	}

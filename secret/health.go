@@ -29,6 +29,11 @@ type Health struct {
 	LastRefresh time.Time // last fetch attempt, successful or not
 	ExpiresAt   time.Time // zero when not leased
 	LastError   string    // error class of the last failure (driver.Class); empty if none
+	// LeaseState and RenewalFailing come from a driver.LeaseReporter: a
+	// lease whose renewals fail makes the secret degraded while its value
+	// is still valid, so health shows the trouble before the expiry does.
+	LeaseState     string
+	RenewalFailing bool
 }
 
 // Age is how long ago the current value was fetched, as of now.

@@ -46,6 +46,10 @@ type SecretReport struct {
 	AgeSeconds int64      `json:"age_seconds"`
 	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
 	LastError  string     `json:"last_error,omitempty"` // error class of the last failure
+	// LeaseState and RenewalFailing tell a lease expiring as planned from
+	// one whose renewals fail; empty for secrets without a lease.
+	LeaseState     string `json:"lease_state,omitempty"`
+	RenewalFailing bool   `json:"renewal_failing,omitempty"`
 }
 
 // Probe pings every source concurrently, each within timeout, and collects
@@ -126,6 +130,7 @@ func SecretFromHealth(h secret.Health, now time.Time) SecretReport {
 	r := SecretReport{
 		Name: h.Name, Source: h.Source, Served: h.Served, Status: string(h.Status),
 		AgeSeconds: int64(h.Age(now).Seconds()), LastError: h.LastError,
+		LeaseState: h.LeaseState, RenewalFailing: h.RenewalFailing,
 	}
 	if !h.ExpiresAt.IsZero() {
 		r.ExpiresAt = &h.ExpiresAt
@@ -209,6 +214,12 @@ func (s SecretReport) text() string {
 	}
 	if s.ExpiresAt != nil {
 		t += ", expires " + s.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	if s.LeaseState != "" {
+		t += ", lease " + s.LeaseState
+	}
+	if s.RenewalFailing {
+		t += ", renewal failing"
 	}
 	if s.LastError != "" {
 		t += ", last error " + s.LastError

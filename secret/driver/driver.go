@@ -123,3 +123,12 @@ type Releaser interface {
 type Pender interface {
 	Pending(ctx context.Context) (snap Snapshot, ok bool, err error)
 }
+
+// LeaseReporter is implemented by drivers that hold a lease they renew.
+// LeaseStatus names the lease's state (e.g. "valid", "renewing",
+// "replacing", "expiring", "expired"; empty when no lease is held) and
+// whether renewals are failing, so health can tell a lease expiring as
+// planned from one whose renewals fail. It must not block.
+type LeaseReporter interface {
+	LeaseStatus() (state string, renewalFailing bool)
+}

@@ -247,8 +247,9 @@ func TestStoreReleasesReplacedLease(t *testing.T) {
 }
 
 // Through the store, across an outage longer than the lease: the held
-// credentials are served until they expire, health turns degraded when new
-// ones cannot be had, then expired, and recovers by itself.
+// credentials are served until they expire, health turns degraded as soon
+// as renewals fail (with the lease still valid), then expired, and
+// recovers by itself.
 func TestStoreLeaseThroughOutage(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, nil)
@@ -260,8 +261,8 @@ func TestStoreLeaseThroughOutage(t *testing.T) {
 		e.srv.ResetCounts()
 		e.srv.SetFault(vaulttest.Fault{Down: true})
 		time.Sleep(40 * time.Minute)
-		if h := s.Health()[0]; h.Status != secret.StatusOK || h.Version != first.Meta().Version {
-			t.Errorf("40 min into the outage: %s %q, want ok on the held lease", h.Status, h.LastError)
+		if h := s.Health()[0]; h.Status != secret.StatusDegraded || !h.RenewalFailing || h.Version != first.Meta().Version {
+			t.Errorf("40 min into the outage: %s %q renewal failing %v, want degraded on the held lease", h.Status, h.LastError, h.RenewalFailing)
 		}
 		time.Sleep(18 * time.Minute)
 		if h := s.Health()[0]; h.Status != secret.StatusDegraded || h.LastError != "unavailable" {
