@@ -24,11 +24,10 @@ func (c *client) run(ctx context.Context, fn func(context.Context, *client) (boo
 	stop := context.AfterFunc(l.ctx, cancel)
 	defer stop()
 	sent, err := fn(ctx, c)
-	if err != nil && l.ctx.Err() != nil {
+	// nats.go reports a lost connection to its handlers asynchronously, so
+	// the status and the error say it first.
+	if err != nil && (l.ctx.Err() != nil || notConnected(err) || c.nc.Status() != natsio.CONNECTED) {
 		return sent, errors.Join(errLinkDown, err)
-	}
-	if err != nil && !sent && notConnected(err) {
-		return false, errors.Join(errLinkDown, err)
 	}
 	return sent, err
 }

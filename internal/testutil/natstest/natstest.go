@@ -90,6 +90,11 @@ func (s *Server) options(a Auth) *server.Options {
 		Port:   server.RANDOM_PORT,
 		NoLog:  true,
 		NoSigs: true,
+		// Without a system account the server sends no system events. Its
+		// disconnect event for a client refused at reload reads the
+		// client's counters without synchronisation, which the race
+		// detector reports in every test that changes a password.
+		NoSystemAccount: true,
 		// No HTTP monitoring, clustering or leaf nodes: a test needs none.
 		JetStream: s.storeDir != "",
 		StoreDir:  s.storeDir,
