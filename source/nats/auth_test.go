@@ -92,7 +92,6 @@ func TestNKeyLogin(t *testing.T) {
 	}
 }
 
-
 func addNKey(t *testing.T, pub string) {
 	authMu.Lock()
 	defer authMu.Unlock()
@@ -138,4 +137,3 @@ func clean(err error, secrets ...string) string {
 	}
 	return s
 }
-
