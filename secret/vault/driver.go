@@ -119,6 +119,9 @@ func (d *Driver) read(ctx context.Context) (driver.Snapshot, *lease, error) {
 	if d.t.version > 0 {
 		params = map[string][]string{"version": {strconv.Itoa(d.t.version)}}
 	}
+	// A lease's clock starts when Vault grants it, before the answer
+	// travels back: count from the request, never later than Vault does.
+	sent := time.Now()
 	sec, gen, err := d.c.readGen(ctx, path, params)
 	if err != nil {
 		return driver.Snapshot{}, nil, err
@@ -130,7 +133,7 @@ func (d *Driver) read(ctx context.Context) (driver.Snapshot, *lease, error) {
 	if sec.LeaseID == "" {
 		return driver.Snapshot{Data: data, Version: version}, nil, nil
 	}
-	l := newLease(sec, data, gen, time.Now())
+	l := newLease(sec, data, gen, sent)
 	return l.snapshot(), l, nil
 }
 

@@ -197,6 +197,7 @@ func (d *Driver) replaceLocked(l *lease, state LeaseState, why string) {
 func (d *Driver) renew(l *lease) {
 	ctx, cancel := context.WithTimeout(d.ctx, stepTimeout)
 	defer cancel()
+	sent := time.Now() // the renewal's clock starts at Vault, before the answer returns
 	sec, err := d.c.renewLease(ctx, l.id, l.ttl)
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -204,7 +205,7 @@ func (d *Driver) renew(l *lease) {
 	switch {
 	case d.cur != l || errors.Is(err, context.Canceled):
 	case err == nil && sec != nil:
-		d.renewedLocked(l, now, time.Duration(sec.LeaseDuration)*time.Second)
+		d.renewedLocked(l, sent, time.Duration(sec.LeaseDuration)*time.Second)
 	case errors.Is(err, driver.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded):
 		d.renewFailedLocked(l, now, err)
 	default:
