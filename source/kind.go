@@ -5,11 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"sort"
 	"strings"
-	"sync"
 
 	"github.com/hushmcp/hush/config/section"
+	"github.com/hushmcp/hush/internal/registry"
 )
 
 // Capability names what a source can do for tools. A tool kind names the
@@ -55,14 +54,11 @@ type Dialect interface {
 
 // Registry maps kind names to kinds. There is no global registry: the
 // binary builds one and tests build their own. Safe for concurrent use.
-type Registry struct {
-	mu    sync.RWMutex
-	kinds map[string]Kind
-}
+type Registry struct{ set registry.Set[Kind] }
 
 // NewRegistry returns a registry holding kinds.
 func NewRegistry(kinds ...Kind) *Registry {
-	r := &Registry{kinds: map[string]Kind{}}
+	r := &Registry{}
 	for _, k := range kinds {
 		r.Register(k)
 	}
@@ -78,33 +74,14 @@ func (r *Registry) Register(k Kind) {
 	if slices.Contains(k.Keys, "kind") {
 		panic("source: kind " + k.Name + " declares the reserved key kind")
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, dup := r.kinds[k.Name]; dup {
-		panic("source: kind registered twice: " + k.Name)
-	}
-	r.kinds[k.Name] = k
+	r.set.Add("source: kind", k.Name, k)
 }
 
 // Lookup returns the kind called name.
-func (r *Registry) Lookup(name string) (Kind, bool) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	k, ok := r.kinds[name]
-	return k, ok
-}
+func (r *Registry) Lookup(name string) (Kind, bool) { return r.set.Lookup(name) }
 
 // Names lists the registered kinds, sorted.
-func (r *Registry) Names() []string {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	names := make([]string, 0, len(r.kinds))
-	for n := range r.kinds {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func (r *Registry) Names() []string { return r.set.Names() }
 
 // Offering lists the kinds that provide c, sorted, for messages.
 func (r *Registry) Offering(c Capability) []string {

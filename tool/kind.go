@@ -3,14 +3,13 @@ package tool
 import (
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/hushmcp/hush/config/section"
+	"github.com/hushmcp/hush/internal/registry"
 	"github.com/hushmcp/hush/source"
 )
 
@@ -92,16 +91,12 @@ func (o Options) ArgLimit() int {
 
 // Registry maps kind names to tool kinds. There is no global registry.
 // Safe for concurrent use.
-type Registry struct {
-	mu    sync.RWMutex
-	kinds map[string]Kind
-	def   string
-}
+type Registry struct{ set registry.Set[Kind] }
 
 // NewRegistry returns a registry holding kinds; the first is the default
 // for tools that name no kind.
 func NewRegistry(kinds ...Kind) *Registry {
-	r := &Registry{kinds: map[string]Kind{}}
+	r := &Registry{}
 	for _, k := range kinds {
 		r.Register(k)
 	}
@@ -119,46 +114,20 @@ func (r *Registry) Register(k Kind) {
 			panic("tool: kind " + k.Name + " declares the shared key " + key)
 		}
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, dup := r.kinds[k.Name]; dup {
-		panic("tool: kind registered twice: " + k.Name)
-	}
-	r.kinds[k.Name] = k
-	if r.def == "" {
-		r.def = k.Name
-	}
+	r.set.Add("tool: kind", k.Name, k)
 }
 
 // SharedKeys are the keys every tool entry may have.
 var SharedKeys = []string{"kind", "source", "description", "parameters", "timeout"}
 
-// Default is the kind of a tool that names none.
-func (r *Registry) Default() string {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.def
-}
+// Default is the kind of a tool that names none: the first registered.
+func (r *Registry) Default() string { return r.set.First() }
 
 // Lookup returns the kind called name.
-func (r *Registry) Lookup(name string) (Kind, bool) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	k, ok := r.kinds[name]
-	return k, ok
-}
+func (r *Registry) Lookup(name string) (Kind, bool) { return r.set.Lookup(name) }
 
 // Names lists the registered kinds, sorted.
-func (r *Registry) Names() []string {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	names := make([]string, 0, len(r.kinds))
-	for n := range r.kinds {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func (r *Registry) Names() []string { return r.set.Names() }
 
 // Build builds s over src through its kind.
 func (r *Registry) Build(s Spec, src source.Source, opts Options) (*mcp.Tool, mcp.ToolHandler, error) {
