@@ -100,11 +100,21 @@ func (s Spec) creds() (cred.Set, []string) {
 func (s *Source) State() source.State { return s.live.State() }
 
 // Ping checks that the current connection is up and makes a round trip
-// (a flush) on it.
+// (a flush) on it. It reports a connection that is down at once, without
+// waiting for a swap as calls do: health must show it.
 func (s *Source) Ping(ctx context.Context) error {
-	return s.do(ctx, false, func(ctx context.Context, c *client) (bool, error) {
+	l, err := s.live.Acquire()
+	if err != nil {
+		return &Error{Source: s.spec.Name, Desc: "closed", code: source.ErrClosed}
+	}
+	defer l.Release()
+	_, err = l.Value().run(ctx, func(ctx context.Context, c *client) (bool, error) {
 		return true, c.flush(ctx)
 	})
+	if err != nil {
+		return s.callError(ctx, err, false)
+	}
+	return nil
 }
 
 // Close stops following secrets, waits for calls in flight and drains
