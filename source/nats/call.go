@@ -16,7 +16,7 @@ var errLinkDown = errors.New("connection lost")
 // fn reports whether it may have sent something.
 func (c *client) run(ctx context.Context, fn func(context.Context, *client) (bool, error)) (bool, error) {
 	l := c.current()
-	if l.ctx.Err() != nil || c.nc.Status() != natsio.CONNECTED {
+	if !c.up() {
 		return false, errLinkDown
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -37,6 +37,11 @@ func (c *client) run(ctx context.Context, fn func(context.Context, *client) (boo
 func notConnected(err error) bool {
 	return errors.Is(err, natsio.ErrConnectionClosed) || errors.Is(err, natsio.ErrReconnectBufExceeded) ||
 		errors.Is(err, natsio.ErrConnectionDraining) || errors.Is(err, natsio.ErrConnectionReconnecting)
+}
+
+// up reports whether c is connected now.
+func (c *client) up() bool {
+	return c.current().ctx.Err() == nil && c.nc.Status() == natsio.CONNECTED
 }
 
 // lost reports whether err is a call's connection going down.

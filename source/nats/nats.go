@@ -154,6 +154,9 @@ func (s *Source) do(ctx context.Context, retrySent bool, fn func(context.Context
 // to retryWait for a new connection or for c to reconnect. It reports
 // whether one came.
 func (s *Source) await(ctx context.Context, c *client, replaced <-chan struct{}) bool {
+	if c.up() {
+		return true // it came back while the call was failing
+	}
 	ctx, cancel := context.WithTimeout(ctx, retryWait)
 	defer cancel()
 	s.nudge(ctx)
