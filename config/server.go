@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -17,12 +18,12 @@ import (
 )
 
 var (
-	serverKeys = []string{"name", "transport", "listen", "path", "stateless", "sse", "auth_token",
+	serverKeys = []string{"name", "transport", "listen", "path", "stateless", "sse", "auth_token", "jwt",
 		"call_timeout", "shutdown_grace", "max_body_bytes", "session_timeout", "max_sessions",
 		"max_concurrent_requests", "max_connections", "read_timeout", "memory_limit"}
 	transports = []string{TransportStdio, TransportHTTP}
 	// httpOnly are the server keys that mean nothing with transport stdio.
-	httpOnly = []string{"listen", "path", "stateless", "sse", "auth_token", "max_body_bytes", "session_timeout",
+	httpOnly = []string{"listen", "path", "stateless", "sse", "auth_token", "jwt", "max_body_bytes", "session_timeout",
 		"max_sessions", "max_concurrent_requests", "max_connections", "read_timeout"}
 	// wholeRef matches a value that is exactly one ${secret:NAME}.
 	wholeRef = regexp.MustCompile(`^\$\{secret:[A-Za-z_][A-Za-z0-9_]*\}$`)
@@ -112,6 +113,10 @@ func (d *decoder) server(n ast.Node, tk *token.Token) Server {
 	d.setBool(o, "stateless", &s.Stateless)
 	d.setBool(o, "sse", &s.SSE)
 	d.authToken(o, &s.AuthToken)
+	s.JWT = d.jwt(o)
+	if s.JWT != nil && s.AuthToken != "" {
+		d.errorf(o.fields["jwt"].keyTk, "server: auth_token and jwt are mutually exclusive; keep one")
+	}
 	d.setDuration(o, "call_timeout", &s.CallTimeout)
 	d.setDuration(o, "shutdown_grace", &s.ShutdownGrace)
 	setInt(d, o, "max_body_bytes", &s.MaxBodyBytes, 1, math.MaxInt64)
@@ -119,7 +124,7 @@ func (d *decoder) server(n ast.Node, tk *token.Token) Server {
 	if s.Transport == TransportStdio {
 		d.warnIgnored(o)
 	}
-	if s.Transport == TransportHTTP && s.AuthToken == "" && !loopback(s.Listen) {
+	if s.Transport == TransportHTTP && s.AuthToken == "" && s.JWT == nil && !loopback(s.Listen) {
 		d.warnf(o.at, "server: listening on %s without auth_token lets anyone on the network call tools", s.Listen)
 	}
 	return s
@@ -244,4 +249,103 @@ func ParseMemoryLimit(text string) (int64, error) {
 		return 0, errors.New("size out of range")
 	}
 	return n << shift, nil
+}
+
+var (
+	jwtKeys = []string{"public_key", "jwks_url", "issuer", "audience", "resource", "authorization_servers",
+		"scopes", "key_overlap", "clock_skew"}
+	// scopeToken is RFC 6749 §3.3's scope-token.
+	scopeToken = regexp.MustCompile(`^[\x21\x23-\x5B\x5D-\x7E]{1,128}$`)
+)
+
+// jwt decodes server.jwt. Every problem is reported; nil means absent or
+// not a mapping.
+func (d *decoder) jwt(o object) *JWT {
+	e, ok := o.get("jwt")
+	if !ok {
+		return nil
+	}
+	jo := d.object(e.value, "server.jwt", e.keyTk, jwtKeys)
+	if jo.bad {
+		return nil
+	}
+	j := &JWT{}
+	d.jwtKeySource(jo, j)
+	d.setNonEmpty(jo, "issuer", &j.Issuer)
+	j.Audience, _ = d.strList(jo, "audience")
+	if d.setStr(jo, "resource", &j.Resource) {
+		d.checkURL(jo, "resource", j.Resource)
+	}
+	j.AuthorizationServers, _ = d.strList(jo, "authorization_servers")
+	for i, as := range j.AuthorizationServers {
+		d.checkURL(jo, "authorization_servers", as, i)
+	}
+	j.Scopes = d.scopes(jo)
+	d.setDuration(jo, "key_overlap", &j.KeyOverlap)
+	if d.setDuration(jo, "clock_skew", &j.ClockSkew) && j.ClockSkew > MaxClockSkew {
+		d.errorf(at(jo.fields["clock_skew"].value), "server.jwt.clock_skew: at most %s", MaxClockSkew)
+	}
+	return j
+}
+
+// jwtKeySource checks that exactly one of public_key and jwks_url is set.
+func (d *decoder) jwtKeySource(jo object, j *JWT) {
+	pk, hasPK := jo.get("public_key")
+	_, hasURL := jo.get("jwks_url")
+	switch {
+	case hasPK && hasURL:
+		d.errorf(jo.fields["jwks_url"].keyTk, "server.jwt: public_key and jwks_url are mutually exclusive; keep one")
+		return
+	case !hasPK && !hasURL:
+		d.errorf(jo.at, "server.jwt: set public_key (${secret:NAME} of PEM public keys) or jwks_url")
+		return
+	case hasURL:
+		if d.setStr(jo, "jwks_url", &j.JWKSURL) {
+			d.checkURL(jo, "jwks_url", j.JWKSURL)
+		}
+		return
+	}
+	s, ok := d.text(pk)
+	if !ok {
+		return
+	}
+	if !wholeRef.MatchString(s) {
+		d.errorf(at(pk.value), "server.jwt.public_key: must be a secret reference such as ${secret:JWT_PUBLIC_KEY}, declared under secrets:")
+		return
+	}
+	d.use(s, pk)
+	j.PublicKey = s
+}
+
+// checkURL reports a value of key (item i of a list, when given) that is
+// not an absolute http(s) URL without userinfo. The URL is not echoed.
+func (d *decoder) checkURL(o object, key, raw string, i ...int) {
+	u, err := url.Parse(raw)
+	if err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.User == nil {
+		return
+	}
+	tk := at(o.fields[key].value)
+	if len(i) > 0 {
+		if items := d.seq(o.fields[key]); i[0] < len(items) {
+			tk = at(items[i[0]])
+		}
+	}
+	d.errorf(tk, "%s.%s: want an absolute http(s) URL without user info", o.path, key)
+}
+
+// scopes decodes a list of scope names under o's "scopes".
+func (d *decoder) scopes(o object) []string {
+	list, _ := d.strList(o, "scopes")
+	var out []string
+	for i, sc := range list {
+		if !scopeToken.MatchString(sc) {
+			items := d.seq(o.fields["scopes"])
+			d.errorf(at(items[min(i, len(items)-1)]), "%s.scopes: invalid scope name (RFC 6749 scope-token: no spaces, quotes or backslashes)", o.path)
+			continue
+		}
+		if !slices.Contains(out, sc) {
+			out = append(out, sc)
+		}
+	}
+	return out
 }

@@ -50,6 +50,7 @@ func (d *decoder) tool(e entry, path string, sources map[string]Source) tool.Spe
 	params, paramsOK := d.params(o)
 	t.Params = params
 	d.setDuration(o, "timeout", &t.Timeout)
+	t.Scopes = d.scopes(o)
 	if ok {
 		t.Config = kind.Decode(reader{d: d, o: o}, tool.Context{Params: params, ParamsOK: paramsOK, Source: src})
 	}

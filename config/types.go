@@ -45,6 +45,7 @@ type Server struct {
 	Stateless     bool          // http: stateless streamable HTTP (needed by protocol 2026-07-28 clients)
 	SSE           bool          // http: answer each POST with an event stream instead of one JSON body
 	AuthToken     string        // http: bearer token template, e.g. ${secret:MCP_TOKEN}; empty: no auth
+	JWT           *JWT          // http: bearer JWT verification; nil: none. Exclusive with AuthToken
 	CallTimeout   time.Duration // default per-call timeout
 	ShutdownGrace time.Duration // in-flight calls get this long on SIGTERM
 	MaxBodyBytes  int64         // http: request body limit
@@ -56,6 +57,37 @@ type Server struct {
 	MaxConnections int           // http: open connections; beyond it only health checks are served
 	ReadTimeout    time.Duration // http: time to read one request's headers and body
 	MemoryLimit    int64         // soft Go memory limit in bytes; math.MaxInt64: none; zero: the binary's default
+}
+
+// JWT is server.jwt: callers present a JWT that Hush verifies against
+// public keys, from a secret of PEM keys (PublicKey) or a JWKS URL
+// (JWKSURL); exactly one is set.
+type JWT struct {
+	PublicKey            string        // ${secret:NAME} holding one or several PEM public keys
+	JWKSURL              string        // https URL of the issuer's key set
+	Issuer               string        // the iss every token must carry
+	Audience             []string      // accepted aud values; empty: Resource
+	Resource             string        // the MCP endpoint's public URL; empty: http://<listen><path>
+	AuthorizationServers []string      // in the protected-resource metadata; empty: Issuer
+	Scopes               []string      // scopes every request needs
+	KeyOverlap           time.Duration // how long the previous PEM keys stay valid after a rotation; zero: DefaultKeyOverlap
+	ClockSkew            time.Duration // tolerance on exp and nbf; zero: DefaultClockSkew
+}
+
+// JWT defaults and bounds.
+const (
+	DefaultKeyOverlap = 5 * time.Minute
+	DefaultClockSkew  = 30 * time.Second
+	MaxClockSkew      = 5 * time.Minute
+)
+
+// ResourceURL is the MCP endpoint's public URL: JWT.Resource when set, else
+// one built from listen and path.
+func (s Server) ResourceURL() string {
+	if s.JWT != nil && s.JWT.Resource != "" {
+		return s.JWT.Resource
+	}
+	return "http://" + s.Listen + s.Path
 }
 
 // Source is one entry of sources:.

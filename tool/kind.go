@@ -23,6 +23,7 @@ type Spec struct {
 	Description string
 	Params      []Param
 	Timeout     time.Duration // 0: Options.Timeout
+	Scopes      []string      // JWT scopes a caller needs to see and call it (server.jwt only); empty: none
 	Config      any           // what the kind's Decode returned
 }
 
@@ -118,7 +119,7 @@ func (r *Registry) Register(k Kind) {
 }
 
 // SharedKeys are the keys every tool entry may have.
-var SharedKeys = []string{"kind", "source", "description", "parameters", "timeout"}
+var SharedKeys = []string{"kind", "source", "description", "parameters", "timeout", "scopes"}
 
 // Default is the kind of a tool that names none: the first registered.
 func (r *Registry) Default() string { return r.set.First() }
