@@ -19,6 +19,11 @@ type Options struct {
 	Timeout      time.Duration // deadline to resolve all secrets at Open, and for each refresh; default 10s
 	PollInterval time.Duration // refresh for drivers that neither watch nor are static, and the longest retry delay; default 1m
 	History      int           // distinct previous values kept for redaction (pinned ones are kept besides); default 3
+	// OnChange, when set, runs after a new value is installed and before
+	// any subscriber hears of it, on the goroutine that installed it: the
+	// redactor learns a value before a source can use it. It must be quick
+	// and must not call back into anything that waits for the store.
+	OnChange func(*Store)
 }
 
 func (o Options) withDefaults() Options {
@@ -295,6 +300,9 @@ func (s *Store) unsubscribe(sub *subscriber) {
 }
 
 func (s *Store) publish(ev Event) {
+	if s.opts.OnChange != nil {
+		s.opts.OnChange(s)
+	}
 	s.subMu.Lock()
 	defer s.subMu.Unlock()
 	for sub := range s.subs {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hushmcp/hush/secret"
@@ -49,6 +50,8 @@ type Live[T comparable] struct {
 	mu    sync.Mutex
 	state State
 	pins  map[T]*secret.Pin // the secret versions each open client was built from
+
+	swaps, failedSwaps atomic.Uint64 // see Swaps
 }
 
 // OpenLive subscribes to the templates' secrets, expands them, connects,
@@ -92,12 +95,12 @@ func (l *Live[T]) expand() (cred.Expanded, *secret.Pin, error) {
 	pin, err := l.cfg.Secrets.Pin(l.names...)
 	if err != nil {
 		// The store's message names the secret, never a value.
-		return cred.Expanded{}, nil, fmt.Errorf("expand credentials of source %q: %v: %w", l.cfg.Name, err, driver.ErrNotFound)
+		return cred.Expanded{}, nil, classed{fmt.Errorf("source %q: credentials: %w", l.cfg.Name, err), driver.ErrNotFound}
 	}
 	creds, err := l.cfg.Creds.Expand(pin)
 	if err != nil {
 		pin.Release()
-		return cred.Expanded{}, nil, fmt.Errorf("expand credentials of source %q: %v: %w", l.cfg.Name, err, driver.ErrInvalid)
+		return cred.Expanded{}, nil, classed{fmt.Errorf("source %q: credentials: %w", l.cfg.Name, err), driver.ErrInvalid}
 	}
 	return creds, pin, nil
 }
@@ -147,12 +150,14 @@ func (l *Live[T]) apply(ctx context.Context) error {
 		return nil // closed meanwhile; Replace closed v
 	}
 	l.applied = creds.Values
+	l.swaps.Add(1)
 	l.setState(true, nil)
 	l.cfg.Log.Info("source credentials swapped", "source", l.cfg.Name, "kind", l.cfg.Kind, "secrets", l.names)
 	return nil
 }
 
 func (l *Live[T]) failed(err error) {
+	l.failedSwaps.Add(1)
 	l.setState(false, err)
 	l.cfg.Log.Warn("source credential swap", "source", l.cfg.Name, "kind", l.cfg.Kind,
 		"error_class", driver.Class(err), "error", err.Error())
@@ -172,6 +177,10 @@ func (l *Live[T]) setState(swapped bool, err error) {
 		l.state.LastSwap = time.Now()
 	}
 }
+
+// Swaps counts, since Open, the clients swapped in on rotation and the
+// attempts that failed (each retry counts); see source.SwapCounter.
+func (l *Live[T]) Swaps() (ok, failed uint64) { return l.swaps.Load(), l.failedSwaps.Load() }
 
 // Names returns the secrets the template refers to.
 func (l *Live[T]) Names() []string { return slices.Clone(l.names) }
@@ -201,3 +210,12 @@ func (l *Live[T]) Close() {
 		l.mu.Unlock()
 	})
 }
+
+// classed is an error with a driver class that adds nothing to its text:
+// the message is already whole, and the class is for errors.Is and health.
+type classed struct {
+	error
+	class error
+}
+
+func (c classed) Unwrap() []error { return []error{c.error, c.class} }

@@ -513,7 +513,7 @@ func TestLeakCanaryWrongCredentials(t *testing.T) {
 		if code != exitSources {
 			t.Errorf("hush %s exited %d, want %d", cmd, code, exitSources)
 		}
-		if want := `source "main": connect source "main": authentication failed (SQLSTATE 28P01)`; !strings.Contains(errs.String(), want) {
+		if want := `hush.yaml:6:3: connect source "main": authentication failed (SQLSTATE 28P01)`; !strings.Contains(errs.String(), want) {
 			t.Errorf("hush %s stderr lacks %q:\n%s", cmd, want, scrub(errs.String(), leakCanaries...))
 		}
 		if cmd == "check" && !strings.Contains(out.String(), "DB_PASSWORD  file    ok") {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -48,8 +49,6 @@ type Runtime struct {
 	Sources  map[string]source.Source
 
 	mux       *secret.Mux // closed after the store
-	stopWatch context.CancelFunc
-	watchDone chan struct{}
 	closeOnce sync.Once
 }
 
@@ -87,12 +86,13 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Runtime, err
 	if err := mux.Configure(ctx, cfg.Providers); err != nil {
 		return rt, &Error{Stage: StageSecrets, Err: err}
 	}
-	store, err := secret.Open(ctx, cfg.Secrets, secret.Options{Mux: mux, Logger: opts.Logger, Timeout: opts.SecretTimeout})
+	store, err := secret.Open(ctx, cfg.Secrets, secret.Options{Mux: mux, Logger: opts.Logger, Timeout: opts.SecretTimeout,
+		OnChange: func(s *secret.Store) { rt.Redactor.Update(s.Known()) }})
 	if store == nil {
 		return rt, &Error{Stage: StageSecrets, Err: err}
 	}
 	rt.Store = store
-	rt.watchRedactor()
+	rt.Redactor.Update(store.Known()) // before any source opens: even a start-up driver error is scrubbed
 	if err != nil {
 		return rt, &Error{Stage: StageSecrets, Err: err}
 	}
@@ -102,31 +102,6 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Runtime, err
 	return rt, nil
 }
 
-// watchRedactor keeps the redactor's value set equal to the store's current
-// and recent values. The first update happens before any source opens, so
-// even a driver error at start-up is scrubbed.
-func (rt *Runtime) watchRedactor() {
-	rt.Redactor.Update(rt.Store.Known())
-	events, cancel := rt.Store.Subscribe()
-	ctx, stop := context.WithCancel(context.Background())
-	rt.stopWatch, rt.watchDone = stop, make(chan struct{})
-	go func() {
-		defer close(rt.watchDone)
-		defer cancel()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case _, ok := <-events:
-				if !ok {
-					return
-				}
-				rt.Redactor.Update(rt.Store.Known())
-			}
-		}
-	}()
-}
-
 // openSources opens every configured source and pings it, reporting all
 // failures by source name.
 func (rt *Runtime) openSources(ctx context.Context, timeout time.Duration) error {
@@ -134,7 +109,7 @@ func (rt *Runtime) openSources(ctx context.Context, timeout time.Duration) error
 	for _, sc := range rt.Config.Sources {
 		src, err := rt.openSource(ctx, sc)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: source %q: %w", sc.Pos, sc.Name, err))
+			errs = append(errs, fmt.Errorf("%s: %w", sc.Pos, namedSource(sc.Name, err)))
 			continue
 		}
 		rt.Sources[sc.Name] = src
@@ -153,6 +128,15 @@ func (rt *Runtime) openSource(ctx context.Context, sc config.Source) (source.Sou
 	return rt.Config.Kinds.Sources.Open(ctx, sc.Kind, sc.Spec, env)
 }
 
+// namedSource makes sure err names the source: kinds name it themselves
+// ("open source \"main\": ..."), and saying it twice helps no one.
+func namedSource(name string, err error) error {
+	if strings.Contains(err.Error(), fmt.Sprintf("source %q", name)) {
+		return err
+	}
+	return fmt.Errorf("source %q: %w", name, err)
+}
+
 // Close closes sources, then the store. Idempotent.
 func (rt *Runtime) Close() error {
 	var errs []error
@@ -161,10 +145,6 @@ func (rt *Runtime) Close() error {
 			if err := src.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("close source %q: %w", name, err))
 			}
-		}
-		if rt.stopWatch != nil {
-			rt.stopWatch()
-			<-rt.watchDone
 		}
 		if rt.Store != nil {
 			errs = append(errs, rt.Store.Close())

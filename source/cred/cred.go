@@ -16,6 +16,7 @@ import (
 	"slices"
 
 	"github.com/hushmcp/hush/secret"
+	"github.com/hushmcp/hush/secret/driver"
 )
 
 // Template is one parsed credential template.
@@ -98,20 +99,30 @@ func (t Template) expand(p *secret.Pin, used *[]string) (string, error) {
 }
 
 // ErrUnavailable is wrapped by Expand's errors when a pinned secret or
-// field is missing.
+// field is missing. Its text is not part of theirs.
 var ErrUnavailable = errors.New("not available")
+
+// unavailable is an Expand error: its own text, and ErrUnavailable for
+// errors.Is.
+type unavailable struct{ msg string }
+
+func (u unavailable) Error() string { return u.msg }
+func (unavailable) Unwrap() error   { return ErrUnavailable }
 
 func value(p *secret.Pin, u secret.Use) (string, error) {
 	v, ok := p.Value(u.Name)
 	if !ok {
-		return "", fmt.Errorf("secret %q: %w", u.Name, ErrUnavailable)
+		return "", unavailable{fmt.Sprintf("secret %q is not available", u.Name)}
 	}
 	if u.Field == "" {
 		return v.RevealString(), nil
 	}
 	f, err := v.Field(u.Field)
-	if err != nil {
-		return "", fmt.Errorf("secret %q field %q: %w", u.Name, u.Field, errors.Join(ErrUnavailable, err))
+	switch {
+	case errors.Is(err, driver.ErrNotFound):
+		return "", unavailable{fmt.Sprintf("secret %q has no field %q", u.Name, u.Field)}
+	case err != nil:
+		return "", unavailable{fmt.Sprintf("secret %q is not a JSON object, so it has no field %q", u.Name, u.Field)}
 	}
 	return f.RevealString(), nil
 }
