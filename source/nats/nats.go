@@ -130,6 +130,7 @@ func (s *Source) Close() error {
 // publish with a message id), waits for a swap or a reconnect and runs
 // once more.
 func (s *Source) do(ctx context.Context, retrySent bool, fn func(context.Context, *client) (bool, error)) error {
+	sentBefore := false // an earlier attempt may have reached the server
 	for attempt := 0; ; attempt++ {
 		l, err := s.live.Acquire()
 		if err != nil {
@@ -144,9 +145,10 @@ func (s *Source) do(ctx context.Context, retrySent bool, fn func(context.Context
 		}
 		lost := c.lost(err)
 		if attempt == 0 && lost && (!sent || retrySent) && s.await(ctx, c, replaced) {
+			sentBefore = sent
 			continue
 		}
-		return s.callError(ctx, err, sent && lost && !retrySent)
+		return s.callError(ctx, err, sentBefore || (sent && lost))
 	}
 }
 
