@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
 )
 
 const (
@@ -80,4 +81,35 @@ func TestTokenAndJetStream(t *testing.T) {
 	if _, err := nats.Connect(s.URL(), nats.Token(pwTwo)); !errors.Is(err, nats.ErrAuthorization) {
 		t.Errorf("wrong token: %v", err)
 	}
+}
+
+func TestOperatorCreds(t *testing.T) {
+	o, err := StartOperator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Stop()
+	creds, _, err := o.Creds("app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(o.URL(), nats.UserJWTAndSeed(jwtAndSeed(t, creds)))
+	if err != nil {
+		t.Fatalf("creds login: %v", err)
+	}
+	nc.Close()
+}
+
+func jwtAndSeed(t *testing.T, creds []byte) (string, string) {
+	t.Helper()
+	j, err := nkeys.ParseDecoratedJWT(creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kp, err := nkeys.ParseDecoratedNKey(creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, _ := kp.Seed()
+	return j, string(seed)
 }
