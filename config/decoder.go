@@ -44,9 +44,10 @@ type decoder struct {
 
 // secretUse is one ${secret:NAME} reference and where it was written.
 type secretUse struct {
-	name string
-	at   *token.Token
-	path string
+	name  string
+	field string // #field, if any
+	at    *token.Token
+	path  string
 }
 
 func (d *decoder) newError(tk *token.Token, format string, args ...any) *Error {

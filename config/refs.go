@@ -2,6 +2,7 @@ package config
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/hushmcp/hush/secret"
@@ -20,23 +21,29 @@ func (d *decoder) use(s string, e entry) bool {
 		d.errorf(at(e.value), "%s: malformed secret reference (want ${secret:NAME} or ${secret:NAME#field})", e.path)
 		return false
 	}
-	for _, name := range secret.Refs(s) {
-		d.uses = append(d.uses, secretUse{name: name, at: at(e.value), path: e.path})
+	for _, u := range secret.Uses(s) {
+		d.uses = append(d.uses, secretUse{name: u.Name, field: u.Field, at: at(e.value), path: e.path})
 	}
 	return true
 }
 
-// crossCheck reports references to undeclared secrets and warns about
-// declared secrets nothing refers to.
+// crossCheck reports references to undeclared secrets, warns about
+// declared secrets nothing refers to, and records on each declaration the
+// fields placeholders take from it.
 func (d *decoder) crossCheck(decls []secret.Decl) {
 	used := map[string]bool{}
+	fields := map[string][]string{}
 	for _, u := range d.uses {
 		used[u.name] = true
+		if u.field != "" && !slices.Contains(fields[u.name], u.field) {
+			fields[u.name] = append(fields[u.name], u.field)
+		}
 		if _, ok := d.declared[u.name]; !ok {
 			d.errorf(u.at, "%s: secret %s is not declared under secrets:", u.path, quoteKey(u.name))
 		}
 	}
-	for _, decl := range decls {
+	for i, decl := range decls {
+		decls[i].Fields = fields[decl.Name]
 		if !used[decl.Name] {
 			d.warnf(d.declared[decl.Name], "secret %s is declared but not used", quoteKey(decl.Name))
 		}

@@ -62,7 +62,11 @@ func (d *decoder) allToolKeys() []string {
 	var keys []string
 	for _, name := range d.kinds.Tools.Names() {
 		k, _ := d.kinds.Tools.Lookup(name)
-		keys = append(keys, k.Keys...)
+		for _, key := range k.Keys {
+			if !slices.Contains(keys, key) {
+				keys = append(keys, key)
+			}
+		}
 	}
 	return keys
 }

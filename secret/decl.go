@@ -15,6 +15,9 @@ type Decl struct {
 	Also  []string
 	Pos   string // position in config for messages, e.g. "hush.yaml:12:5"; may be empty
 	Rules Rules
+	// Fields are the JSON fields placeholders take from this secret
+	// (${secret:NAME#field}); the redactor knows their values on their own.
+	Fields []string
 }
 
 // lintAlso reports every fallback reference that does not parse, by its

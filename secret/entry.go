@@ -164,5 +164,5 @@ func (e *entry) known() [][]byte {
 	for _, p := range e.pinned {
 		out = append(out, p.v.b)
 	}
-	return withFields(out)
+	return withFields(out, e.decl.Fields)
 }

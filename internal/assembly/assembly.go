@@ -14,6 +14,7 @@ import (
 	"github.com/hushmcp/hush/secret/vault"
 	"github.com/hushmcp/hush/source"
 	"github.com/hushmcp/hush/source/httpapi"
+	"github.com/hushmcp/hush/source/nats"
 	"github.com/hushmcp/hush/source/postgres"
 	"github.com/hushmcp/hush/source/redis"
 	"github.com/hushmcp/hush/source/sqlite"
@@ -21,6 +22,7 @@ import (
 	"github.com/hushmcp/hush/tool"
 	"github.com/hushmcp/hush/tool/httptool"
 	"github.com/hushmcp/hush/tool/notify"
+	"github.com/hushmcp/hush/tool/publish"
 	"github.com/hushmcp/hush/tool/redistool"
 	"github.com/hushmcp/hush/tool/sqltool"
 )
@@ -47,6 +49,7 @@ func Sources() *source.Registry {
 		redis.Kind,
 		httpapi.Kind,
 		webhook.Kind,
+		nats.Kind,
 	)
 }
 
@@ -58,5 +61,6 @@ func Tools() *tool.Registry {
 		redistool.Kind,
 		httptool.Kind,
 		notify.Kind,
+		publish.Kind,
 	)
 }
