@@ -83,3 +83,30 @@ func TestFillRefusesHostileTokens(t *testing.T) {
 		t.Errorf("integer token: %q, %v", got, err)
 	}
 }
+
+// No value can change a subject's structure: a filled subject has the
+// template's tokens, the literal ones unchanged, or the value is refused.
+func FuzzSubjectFill(f *testing.F) {
+	for _, seed := range []string{"eu", "eu.us", "*", ">", "a b", "x\r\ny", "", "ünï", "\x00"} {
+		f.Add(seed)
+	}
+	s, err := ParseSubject("orders.{region}.created")
+	if err != nil {
+		f.Fatal(err)
+	}
+	p, _ := ParsePattern("orders.*.created")
+	f.Fuzz(func(t *testing.T, v string) {
+		got, err := s.fill(map[string]any{"region": v})
+		if err != nil {
+			if !tool.IsUser(err) {
+				t.Fatalf("not a tool error: %v", err)
+			}
+			return
+		}
+		toks := strings.Split(got, ".")
+		if len(toks) != 3 || toks[0] != "orders" || toks[2] != "created" || !p.Match(got) ||
+			strings.ContainsAny(got, "*> \r\n\t") {
+			t.Fatalf("value %q made subject %q", v, got)
+		}
+	})
+}

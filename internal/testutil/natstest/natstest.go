@@ -1,7 +1,8 @@
 // Package natstest runs a real NATS server for tests, in-process from
 // github.com/nats-io/nats-server/v2, on a free loopback port. The server
-// requires authentication (users with passwords, NKey users, or a token),
-// may run JetStream over a temporary store, and changes its credentials at
+// requires authentication (users with passwords, NKey users, or a token;
+// StartOperator runs one in operator mode that issues .creds), may run
+// JetStream over a temporary store, and changes its credentials at
 // runtime through the server's own config reload, which also disconnects
 // clients whose credentials stopped being valid, as production servers do.
 //
