@@ -1,8 +1,6 @@
 package config
 
 import (
-	"maps"
-	"slices"
 	"strings"
 	"time"
 
@@ -136,15 +134,4 @@ func (r reader) at(key string) *token.Token {
 		return at(e.value)
 	}
 	return r.o.at
-}
-
-// keysOf lists valid keys for a message, sorted and without duplicates.
-func keysOf(lists ...[]string) []string {
-	set := map[string]bool{}
-	for _, l := range lists {
-		for _, k := range l {
-			set[k] = true
-		}
-	}
-	return slices.Sorted(maps.Keys(set))
 }
