@@ -81,15 +81,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 func (s *Server) Handler() http.Handler {
 	guarded := echoguard.Wrap(s.streamable(), echoguard.Options{MaxBodyBytes: s.cfg.MaxBodyBytes, Redactor: s.deps.Redactor})
 	h := s.newAdmission().wrap(guarded)
-	if s.cfg.AuthToken != "" {
-		h = s.requireToken(h)
-	}
+	h = s.requireAuth(h)
 	mux := http.NewServeMux()
 	mux.Handle(s.cfg.Path, s.deadlines(h))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
+	s.routeMetadata(mux)
 	return s.reserveGate(mux)
 }
 

@@ -50,6 +50,7 @@ type Server struct {
 	timeouts   map[string]time.Duration // per tool name
 	required   []string                 // names of secrets that must be ok for /readyz
 	authSecret string                   // the secret server.auth_token names; empty: no auth
+	jwt        *jwtAuth                 // server.jwt; nil: none
 }
 
 // New builds the server for cfg: one tool per configured tool, built by its
@@ -61,7 +62,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		return nil, errors.New("mcpserver: config and redactor are required")
 	}
 	s := &Server{cfg: cfg.Server.WithDefaults(), deps: deps, timeouts: map[string]time.Duration{}}
-	s.log = redactingLogger(deps.Logger, deps.Redactor, deps.LogRedacted)
+	s.log = withCaller(redactingLogger(deps.Logger, deps.Redactor, deps.LogRedacted))
 	for _, d := range cfg.Secrets {
 		if !d.Rules.Optional {
 			s.required = append(s.required, d.Name)
@@ -73,6 +74,9 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	if s.cfg.AuthToken != "" && deps.Store == nil {
 		return nil, errors.New("mcpserver: server.auth_token needs a secret store")
 	}
+	if err := s.initJWT(cfg.Tools); err != nil {
+		return nil, err
+	}
 	impl := &mcp.Implementation{Name: s.cfg.Name, Version: deps.Version}
 	if impl.Version == "" {
 		impl.Version = "dev"
@@ -81,7 +85,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	if err := s.addTools(cfg.Kinds.Tools, cfg.Tools); err != nil {
 		return nil, err
 	}
-	s.mcp.AddReceivingMiddleware(s.callLog, s.recoverPanics, s.sanitise, checkLogLevel, s.redactCalls, s.bound)
+	s.mcp.AddReceivingMiddleware(s.authorize, s.callLog, s.recoverPanics, s.sanitise, checkLogLevel, s.redactCalls, s.bound)
 	return s, nil
 }
 
