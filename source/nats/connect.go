@@ -2,7 +2,6 @@ package nats
 
 import (
 	"context"
-	"errors"
 	"net/url"
 	"strings"
 	"sync"
@@ -216,11 +215,8 @@ func (s *Source) userJWT(content string) ([]natsio.Option, error) {
 // publish the user's permissions refused, with the credentials scrubbed.
 func (s *Source) asyncError(c *client, err error) {
 	msg, _ := c.scrub.Scrub(err.Error())
-	class := "error"
-	if errors.Is(err, natsio.ErrPermissionViolation) {
-		class = "permission"
-	}
-	s.log.Warn("nats asynchronous error", "source", s.spec.Name, "class", class, "error", msg)
+	_, code := describe(err)
+	s.log.Warn("nats asynchronous error", "source", s.spec.Name, "error_class", driver.Class(code), "error", msg)
 }
 
 // closeClient drains a connection no call uses any more and waits for it

@@ -35,7 +35,6 @@ package nats
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/hushmcp/hush/source"
@@ -54,7 +53,6 @@ type Source struct {
 	secrets source.Secrets
 	log     *slog.Logger
 	live    *source.Live[*client]
-	nudging sync.Mutex // one store refresh at a time
 }
 
 // Open expands the spec's credential templates, connects and verifies the
@@ -161,7 +159,7 @@ func (s *Source) await(ctx context.Context, c *client, replaced <-chan struct{})
 	}
 	ctx, cancel := context.WithTimeout(ctx, retryWait)
 	defer cancel()
-	s.nudge(ctx)
+	s.live.Nudge(ctx)
 	select {
 	case <-replaced:
 		return true
@@ -169,23 +167,5 @@ func (s *Source) await(ctx context.Context, c *client, replaced <-chan struct{})
 		return true
 	case <-ctx.Done():
 		return false
-	}
-}
-
-// refresher is the optional ability of a store (*secret.Store has it) to
-// re-fetch a secret at once.
-type refresher interface {
-	Refresh(ctx context.Context, name string) error
-}
-
-// nudge refreshes the templates' secrets, one nudge at a time per source.
-func (s *Source) nudge(ctx context.Context) {
-	r, ok := s.secrets.(refresher)
-	if !ok || !s.nudging.TryLock() {
-		return
-	}
-	defer s.nudging.Unlock()
-	for _, name := range s.live.Names() {
-		_ = r.Refresh(ctx, name) // the store records and reports its own failures
 	}
 }
