@@ -47,6 +47,8 @@ type Live[T comparable] struct {
 	unsub     func()
 	closeOnce sync.Once
 
+	nudging sync.Mutex // one store refresh at a time; see Rejected
+
 	mu    sync.Mutex
 	state State
 	pins  map[T]*secret.Pin // the secret versions each open client was built from

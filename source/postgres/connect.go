@@ -92,52 +92,5 @@ func (s *Source) withConn(ctx context.Context, fn func(*pool, *pgxpool.Conn) err
 // awaitSwap asks the store to re-read the DSN's secrets (when it can) and
 // waits up to authRetryWait for a new pool. It reports whether one came.
 func (s *Source) awaitSwap(ctx context.Context, replaced <-chan struct{}) bool {
-	ctx, cancel := context.WithTimeout(ctx, authRetryWait)
-	defer cancel()
-	s.nudge(ctx)
-	select {
-	case <-replaced:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-// refresher is the optional ability of a store (*secret.Store has it) to
-// re-fetch a secret at once, e.g. after its value was rejected.
-type refresher interface {
-	Refresh(ctx context.Context, name string) error
-}
-
-// rejectRefresher is the optional ability of a store (*secret.Store has
-// it) to re-fetch a secret whose value was rejected and, when there is no
-// newer one, to serve a value about to become current (AWSPENDING during
-// a Secrets Manager rotation), which the source then verifies and swaps in
-// like any new value.
-type rejectRefresher interface {
-	RefreshRejected(ctx context.Context, name string) error
-}
-
-// nudge refreshes the DSN's secrets, one nudge at a time per source; it
-// returns at once if another call is already nudging.
-func (s *Source) nudge(ctx context.Context) {
-	refresh := s.refreshRejected()
-	if refresh == nil || !s.nudging.TryLock() {
-		return
-	}
-	defer s.nudging.Unlock()
-	for _, name := range s.live.Names() {
-		_ = refresh(ctx, name) // the store records and reports its own failures
-	}
-}
-
-// refreshRejected is the store's way to re-read a rejected secret, or nil.
-func (s *Source) refreshRejected() func(context.Context, string) error {
-	switch r := s.secrets.(type) {
-	case rejectRefresher:
-		return r.RefreshRejected
-	case refresher:
-		return r.Refresh
-	}
-	return nil
+	return s.live.Rejected(ctx, replaced, authRetryWait)
 }

@@ -34,7 +34,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -56,7 +55,6 @@ type Source struct {
 	spec    Spec
 	secrets source.Secrets
 	live    *source.Live[*pool]
-	nudging sync.Mutex // one store refresh at a time
 }
 
 var _ source.SQL = (*Source)(nil)

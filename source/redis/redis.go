@@ -24,7 +24,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -43,7 +42,6 @@ type Source struct {
 	spec    Spec
 	secrets source.Secrets
 	live    *source.Live[*client]
-	nudging sync.Mutex // one store refresh at a time
 }
 
 var _ KV = (*Source)(nil)
@@ -124,34 +122,7 @@ func (s *Source) do(ctx context.Context, cmd string, fn func(*client) error) err
 // awaitSwap asks the store to re-read the URL's secrets (when it can) and
 // waits up to authRetryWait for a new client. It reports whether one came.
 func (s *Source) awaitSwap(ctx context.Context, replaced <-chan struct{}) bool {
-	ctx, cancel := context.WithTimeout(ctx, authRetryWait)
-	defer cancel()
-	s.nudge(ctx)
-	select {
-	case <-replaced:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-// refresher is the optional ability of a store (*secret.Store has it) to
-// re-fetch a secret at once, e.g. after its value was rejected.
-type refresher interface {
-	Refresh(ctx context.Context, name string) error
-}
-
-// nudge refreshes the URL's secrets, one nudge at a time per source; it
-// returns at once if another call is already nudging.
-func (s *Source) nudge(ctx context.Context) {
-	r, ok := s.secrets.(refresher)
-	if !ok || !s.nudging.TryLock() {
-		return
-	}
-	defer s.nudging.Unlock()
-	for _, name := range s.live.Names() {
-		_ = r.Refresh(ctx, name) // the store records and reports its own failures
-	}
+	return s.live.Rejected(ctx, replaced, authRetryWait)
 }
 
 func (s *Source) poolSize() int {
