@@ -1,6 +1,7 @@
 package secret
 
 import (
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -23,6 +24,8 @@ type entry struct {
 	status      Status
 	lastRefresh time.Time
 	lastErr     string
+	lastOK      time.Time          // last successful fetch
+	failures    map[string]uint64  // failed fetches by error class, for metrics
 	pinned      map[string]*pinned // version -> holders; see Pin
 }
 
@@ -65,7 +68,7 @@ func (e *entry) install(snap driver.Snapshot, now time.Time, history int) (ev Ev
 	v := NewValue(snap.Data, Meta{Source: e.ref.Scheme, Version: version, FetchedAt: now, ExpiresAt: snap.ExpiresAt})
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.status, e.lastRefresh, e.lastErr = StatusOK, now, ""
+	e.status, e.lastRefresh, e.lastErr, e.lastOK = StatusOK, now, "", now
 	if !e.cur.IsZero() && e.cur.meta.Version == version && e.cur.Equal(v) {
 		// A renewed lease keeps its value and version but moves its expiry.
 		e.cur.meta.ExpiresAt = snap.ExpiresAt
@@ -106,6 +109,7 @@ func (e *entry) setError(err error, now time.Time) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.lastRefresh, e.lastErr = now, driver.Class(err)
+	e.countFailure()
 	switch {
 	case !e.cur.IsZero():
 		e.status = StatusDegraded
@@ -119,6 +123,7 @@ func (e *entry) setInvalid(now time.Time) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.lastRefresh, e.lastErr = now, "invalid"
+	e.countFailure()
 	if e.cur.IsZero() {
 		e.status = StatusInvalid
 	} else {
@@ -133,6 +138,7 @@ func (e *entry) health(now time.Time) Health {
 	h := Health{
 		Name: e.decl.Name, Source: e.ref.Scheme, Status: e.status, Length: m.Length, Version: m.Version,
 		FetchedAt: m.FetchedAt, LastRefresh: e.lastRefresh, ExpiresAt: m.ExpiresAt, LastError: e.lastErr,
+		LastOK: e.lastOK, Failures: maps.Clone(e.failures),
 	}
 	if e.broken {
 		h.Status, h.LastError = StatusInvalid, "invalid"
@@ -147,6 +153,14 @@ func (e *entry) health(now time.Time) Health {
 		h.Status = StatusExpired
 	}
 	return h
+}
+
+// countFailure counts a failed fetch under its class; e.mu is held.
+func (e *entry) countFailure() {
+	if e.failures == nil {
+		e.failures = map[string]uint64{}
+	}
+	e.failures[e.lastErr]++
 }
 
 func (e *entry) known() [][]byte {

@@ -34,6 +34,11 @@ type Health struct {
 	// is still valid, so health shows the trouble before the expiry does.
 	LeaseState     string
 	RenewalFailing bool
+	// LastOK is the last successful fetch, whether or not the value
+	// changed; zero if none. Failures counts failed fetches since Open by
+	// error class ("invalid" for a value refused by its rules).
+	LastOK   time.Time
+	Failures map[string]uint64
 }
 
 // Age is how long ago the current value was fetched, as of now.
