@@ -13,17 +13,15 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hushmcp/hush/secret/driver"
+	"github.com/hushmcp/hush/source"
 )
 
-// Errors a publish may wrap besides a driver error class.
+// Errors a publish may wrap besides a driver error class: the publish
+// capability's (source.Publisher).
 var (
-	// ErrUncertain: the connection went down after the message was sent
-	// and before the server confirmed it; it may have been delivered.
-	ErrUncertain = errors.New("the connection went down before the server confirmed the message; it may or may not have been delivered")
-	// ErrNoStream: a JetStream publish found no stream for its subject.
-	ErrNoStream = errors.New("no JetStream stream takes the subject")
-	// ErrTooLarge: the message is over the server's max_payload.
-	ErrTooLarge = errors.New("the message is larger than the server accepts")
+	ErrUncertain = source.ErrUncertain
+	ErrNoStream  = source.ErrNoStream
+	ErrTooLarge  = source.ErrTooLarge
 )
 
 // Error is a failure described without the driver's text, which can name

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/hushmcp/hush/secret/driver"
+	"github.com/hushmcp/hush/source"
 )
 
 // connError is a failure described without the driver's text, which can
@@ -27,26 +28,12 @@ type connError struct {
 func (e *connError) Error() string { return fmt.Sprintf("redis source %q: %s", e.source, e.desc) }
 func (e *connError) Unwrap() error { return e.code }
 
-// ServerError is Redis refusing a command for a reason the caller can act
-// on, such as WRONGTYPE or a value that is not an integer. Msg is the
-// server's message with any credential of the source removed.
-type ServerError struct {
-	Source string
-	Msg    string
-}
-
-func (e *ServerError) Error() string { return fmt.Sprintf("redis source %q: %s", e.Source, e.Msg) }
-
-// TooLargeError reports a stored value over the limit a call allowed; the
-// value itself was not read, or was dropped.
-type TooLargeError struct {
-	Size, Limit int64
-	What        string // "value", "hash" or "field count"
-}
-
-func (e *TooLargeError) Error() string {
-	return fmt.Sprintf("%s is %d, over the limit of %d", e.What, e.Size, e.Limit)
-}
+// ServerError and TooLargeError are the KV capability's errors
+// (source.KV).
+type (
+	ServerError   = source.ServerError
+	TooLargeError = source.TooLargeError
+)
 
 // connError sanitises a failure to log in or reach the server.
 func (s *Source) connError(ctx context.Context, err error) error {

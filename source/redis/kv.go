@@ -11,35 +11,10 @@ import (
 )
 
 // MaxHashFields bounds how many fields HGetAll reads.
-const MaxHashFields = 1000
+const MaxHashFields = source.MaxHashFields
 
-// KV is a key-value source: single-key commands on the current client. The
-// redis tool kind finds it by type assertion. Keys and values are passed as
-// they are, never parsed as patterns or commands. Every method honours
-// ctx's deadline. A value over limit bytes is a *TooLargeError and is not
-// returned; a server refusal the caller can act on (WRONGTYPE, a value that
-// is not an integer) is a *ServerError; other errors name the source and
-// wrap a driver error class.
-type KV interface {
-	source.Source
-	// Get returns the string at key; found is false when key is absent.
-	// The value is not transferred when it is over limit bytes.
-	Get(ctx context.Context, key string, limit int64) (value string, found bool, err error)
-	// Set stores value at key with a time to live (ttl > 0).
-	Set(ctx context.Context, key, value string, ttl time.Duration) error
-	// Del removes key and reports whether it existed.
-	Del(ctx context.Context, key string) (bool, error)
-	// HGet returns one field of the hash at key.
-	HGet(ctx context.Context, key, field string, limit int64) (value string, found bool, err error)
-	// HGetAll returns every field of the hash at key (none when absent), at
-	// most MaxHashFields fields and limit bytes of names and values.
-	HGetAll(ctx context.Context, key string, limit int64) (map[string]string, error)
-	// Exists reports whether key exists.
-	Exists(ctx context.Context, key string) (bool, error)
-	// Incr adds 1 to the integer at key (0 when absent) and returns the
-	// result.
-	Incr(ctx context.Context, key string) (int64, error)
-}
+// KV is the key-value capability this kind provides (source.KV).
+type KV = source.KV
 
 // Get reads at most limit bytes of the value, in one round trip with its
 // length and existence.

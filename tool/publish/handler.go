@@ -13,11 +13,10 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/hushmcp/hush/source"
-	"github.com/hushmcp/hush/source/nats"
 	"github.com/hushmcp/hush/tool"
 )
 
-// Build makes the tool s over src, which must be a nats.Publisher. The
+// Build makes the tool s over src, which must be a source.Publisher. The
 // handler builds and checks the subject and the body before anything is
 // sent.
 func Build(s tool.Spec, src source.Source, opts tool.Options) (*mcp.Tool, mcp.ToolHandler, error) {
@@ -28,7 +27,7 @@ func Build(s tool.Spec, src source.Source, opts tool.Options) (*mcp.Tool, mcp.To
 	if cfg.Subject.Text == "" || len(cfg.Allowed) == 0 {
 		return nil, nil, fmt.Errorf("tool %q: a subject and allowed subjects are required", s.Name)
 	}
-	pub, ok := src.(nats.Publisher)
+	pub, ok := src.(source.Publisher)
 	if !ok {
 		return nil, nil, fmt.Errorf("tool %q: source %q does not publish messages", s.Name, s.Source)
 	}
@@ -57,7 +56,7 @@ type runner struct {
 	cfg     Config
 	params  tool.Params
 	decls   []tool.Param
-	pub     nats.Publisher
+	pub     source.Publisher
 	timeout time.Duration
 	limit   int
 }
@@ -90,22 +89,22 @@ func (r *runner) byName(vals []any) map[string]any {
 
 // message builds the subject (which must be allowed) and the body (which
 // must fit). Errors never repeat a value.
-func (r *runner) message(args map[string]any) (nats.Message, error) {
+func (r *runner) message(args map[string]any) (source.Message, error) {
 	subject, err := r.cfg.Subject.fill(args)
 	if err != nil {
-		return nats.Message{}, err
+		return source.Message{}, err
 	}
 	if !slices.ContainsFunc(r.cfg.Allowed, func(p Pattern) bool { return p.Match(subject) }) {
-		return nats.Message{}, tool.Userf("the subject is outside the subjects this tool may publish to")
+		return source.Message{}, tool.Userf("the subject is outside the subjects this tool may publish to")
 	}
 	body, err := json.Marshal(r.payload(args))
 	if err != nil {
-		return nats.Message{}, fmt.Errorf("encode the message: %w", err)
+		return source.Message{}, fmt.Errorf("encode the message: %w", err)
 	}
 	if len(body) > r.cfg.MaxPayloadBytes {
-		return nats.Message{}, tool.Userf("the message is %d bytes, over the limit of %d", len(body), r.cfg.MaxPayloadBytes)
+		return source.Message{}, tool.Userf("the message is %d bytes, over the limit of %d", len(body), r.cfg.MaxPayloadBytes)
 	}
-	m := nats.Message{Subject: subject, Data: body, JetStream: r.cfg.JetStream}
+	m := source.Message{Subject: subject, Data: body, JetStream: r.cfg.JetStream}
 	if m.JetStream {
 		m.MsgID = newID() // the stream keeps one copy if the source must send it again
 	}
@@ -139,17 +138,17 @@ func (r *runner) sendError(ctx context.Context, err error) error {
 		return tool.Userf("publish timed out after %s%s", r.timeout, maybe)
 	case errors.Is(ctx.Err(), context.Canceled):
 		return tool.Userf("publish canceled%s", maybe)
-	case errors.Is(err, nats.ErrUncertain):
+	case errors.Is(err, source.ErrUncertain):
 		return tool.Userf("the connection dropped before the server confirmed the message; it may or may not have been delivered")
-	case errors.Is(err, nats.ErrNoStream):
+	case errors.Is(err, source.ErrNoStream):
 		return tool.Userf("no JetStream stream takes this tool's subject; nothing was stored")
-	case errors.Is(err, nats.ErrTooLarge):
+	case errors.Is(err, source.ErrTooLarge):
 		return tool.Userf("the message is larger than the server accepts; nothing was sent")
 	}
 	return err
 }
 
-func (r *runner) result(m nats.Message, ack nats.Ack) *mcp.CallToolResult {
+func (r *runner) result(m source.Message, ack source.Ack) *mcp.CallToolResult {
 	out := map[string]any{"published": true, "subject": m.Subject, "bytes": len(m.Data)}
 	text := fmt.Sprintf("published %d bytes to %s", len(m.Data), m.Subject)
 	if m.JetStream {

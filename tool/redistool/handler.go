@@ -12,11 +12,10 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/hushmcp/hush/source"
-	"github.com/hushmcp/hush/source/redis"
 	"github.com/hushmcp/hush/tool"
 )
 
-// Build makes the tool s over src, which must be a redis.KV. The handler
+// Build makes the tool s over src, which must be a source.KV. The handler
 // validates the arguments and builds the key before touching Redis.
 func Build(s tool.Spec, src source.Source, opts tool.Options) (*mcp.Tool, mcp.ToolHandler, error) {
 	cfg, ok := s.Config.(Config)
@@ -26,7 +25,7 @@ func Build(s tool.Spec, src source.Source, opts tool.Options) (*mcp.Tool, mcp.To
 	if err := checkConfig(s.Name, cfg); err != nil {
 		return nil, nil, err
 	}
-	kv, ok := src.(redis.KV)
+	kv, ok := src.(source.KV)
 	if !ok {
 		return nil, nil, fmt.Errorf("tool %q: source %q is not a key-value source", s.Name, s.Source)
 	}
@@ -73,7 +72,7 @@ type runner struct {
 	cfg     Config
 	params  tool.Params
 	names   []string // parameter names in declaration order, as Bind returns values
-	kv      redis.KV
+	kv      source.KV
 	timeout time.Duration
 	limit   int
 }
@@ -212,8 +211,8 @@ func nilIfAbsent(v string, found bool) any {
 // timeouts and Redis's refusals (wrong type, not an integer) are theirs to
 // act on; anything else (credentials, network) stays on the server.
 func (r *runner) callError(ctx context.Context, err error) error {
-	var tooLarge *redis.TooLargeError
-	var serverErr *redis.ServerError
+	var tooLarge *source.TooLargeError
+	var serverErr *source.ServerError
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return tool.Userf("redis call timed out after %s", r.timeout)
