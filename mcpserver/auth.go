@@ -232,7 +232,10 @@ func (a *jwtAuth) challenge(r *http.Request, code int) string {
 		return `Bearer realm="hush", error="insufficient_scope"` + scope + meta
 	}
 	c := challengeFor(r)
-	if !strings.Contains(c, "error=") {
+	switch {
+	case strings.HasSuffix(c, `error="invalid_request"`):
+		a.refused("malformed") // the SDK never called the verifier
+	case !strings.Contains(c, "error="):
 		a.refused("missing")
 	}
 	return c + scope + meta
