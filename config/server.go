@@ -20,7 +20,7 @@ import (
 var (
 	serverKeys = []string{"name", "transport", "listen", "path", "stateless", "sse", "auth_token", "jwt",
 		"call_timeout", "shutdown_grace", "max_body_bytes", "session_timeout", "max_sessions",
-		"max_concurrent_requests", "max_connections", "read_timeout", "memory_limit"}
+		"max_concurrent_requests", "max_connections", "read_timeout", "memory_limit", "metrics_listen"}
 	transports = []string{TransportStdio, TransportHTTP}
 	// httpOnly are the server keys that mean nothing with transport stdio.
 	httpOnly = []string{"listen", "path", "stateless", "sse", "auth_token", "jwt", "max_body_bytes", "session_timeout",
@@ -34,6 +34,10 @@ const (
 	TransportStdio = "stdio"
 	TransportHTTP  = "http"
 )
+
+// MetricsOff is server.metrics_listen's value that serves no metrics.
+// The documented default, "same", decodes to the empty string.
+const MetricsOff = "off"
 
 // CheckTransport returns an error naming the valid transports when t is
 // not one of them. The error quotes t: a transport name is no secret.
@@ -121,6 +125,10 @@ func (d *decoder) server(n ast.Node, tk *token.Token) Server {
 	d.setDuration(o, "shutdown_grace", &s.ShutdownGrace)
 	setInt(d, o, "max_body_bytes", &s.MaxBodyBytes, 1, math.MaxInt64)
 	d.limits(o, &s)
+	d.metricsListen(o, &s)
+	if s.Transport == TransportHTTP && s.MetricsListen == "" && s.Path == "/metrics" {
+		d.errorf(o.at, "server.path: /metrics is where metrics are served; choose another path or set metrics_listen")
+	}
 	if s.Transport == TransportStdio {
 		d.warnIgnored(o)
 	}
@@ -153,6 +161,29 @@ func (d *decoder) listen(o object, dst *string) {
 		return
 	}
 	*dst = s
+}
+
+// metricsListen accepts "same" (the default: beside the MCP endpoint on
+// http, none on stdio), "off", or a host:port of its own that differs from
+// the MCP listener.
+func (d *decoder) metricsListen(o object, s *Server) {
+	var v string
+	if !d.setStr(o, "metrics_listen", &v) {
+		return
+	}
+	at := at(o.fields["metrics_listen"].value)
+	switch _, _, err := net.SplitHostPort(v); {
+	case v == "same":
+		v = ""
+	case v == MetricsOff:
+	case err != nil:
+		d.errorf(at, "server.metrics_listen: want same, off or host:port, e.g. 0.0.0.0:9090")
+		return
+	case s.Transport == TransportHTTP && v == s.Listen:
+		d.errorf(at, "server.metrics_listen: must differ from server.listen; use same to serve /metrics beside the MCP endpoint")
+		return
+	}
+	s.MetricsListen = v
 }
 
 func (d *decoder) path(o object, dst *string) {

@@ -49,6 +49,10 @@ type Server struct {
 	CallTimeout   time.Duration // default per-call timeout
 	ShutdownGrace time.Duration // in-flight calls get this long on SIGTERM
 	MaxBodyBytes  int64         // http: request body limit
+	// MetricsListen says where /metrics is served: empty, beside the MCP
+	// endpoint (http) or nowhere (stdio); MetricsOff, nowhere; else a
+	// host:port of its own, without auth.
+	MetricsListen string
 
 	// Resource limits. Zero means the default (see WithDefaults).
 	SessionTimeout time.Duration // http: an idle session is closed after this

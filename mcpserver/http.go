@@ -74,13 +74,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // Handler returns the HTTP handler: the MCP endpoint on the configured path
-// (behind bearer auth when configured), GET /healthz and GET /readyz. The
+// (behind bearer auth when configured), GET /healthz, GET /readyz and,
+// with metrics on the MCP listener, GET /metrics behind the same auth. The
 // MCP endpoint's answers pass the echo guard (echoguard.Wrap): redacted,
 // and never quoting the request. The MCP endpoint's request and session caps do not apply to the
 // health endpoints, so a saturated server still answers them.
 func (s *Server) Handler() http.Handler {
 	guarded := echoguard.Wrap(s.streamable(), echoguard.Options{MaxBodyBytes: s.cfg.MaxBodyBytes, Redactor: s.deps.Redactor})
-	h := s.newAdmission().wrap(guarded)
+	h := s.metricsBeside(s.newAdmission().wrap(guarded))
 	h = s.requireAuth(h)
 	mux := http.NewServeMux()
 	mux.Handle(s.cfg.Path, s.deadlines(h))
@@ -89,7 +90,10 @@ func (s *Server) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
 	s.routeMetadata(mux)
-	return s.reserveGate(mux)
+	if s.metricsHere() {
+		mux.Handle("GET "+metricsPath, h)
+	}
+	return s.countRequests(s.reserveGate(mux))
 }
 
 // streamable is the go-sdk's streamable HTTP handler, unguarded.
@@ -158,7 +162,7 @@ type readiness struct {
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	rep := tool.Probe(r.Context(), s.deps.Sources, nil, min(s.cfg.CallTimeout, maxPingTimeout))
+	rep := tool.Probe(r.Context(), s.probed, nil, min(s.cfg.CallTimeout, maxPingTimeout))
 	body := readiness{Ready: true, Sources: map[string]string{}, Secrets: map[string]string{}}
 	for _, src := range rep.Sources {
 		body.Sources[src.Name] = src.Ping

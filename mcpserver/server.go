@@ -9,11 +9,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"net/http"
+	"slices"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/hushmcp/hush/config"
+	"github.com/hushmcp/hush/metrics"
 	"github.com/hushmcp/hush/redact"
 	"github.com/hushmcp/hush/secret"
 	"github.com/hushmcp/hush/source"
@@ -39,6 +43,11 @@ type Deps struct {
 	Stdin       io.Reader // stdio transport input; nil: os.Stdin
 	Stdout      io.Writer // stdio transport output; nil: os.Stdout
 	Version     string    // implementation version reported to clients; empty: "dev"
+	// Metrics, when set, counts calls and HTTP requests, times the pings
+	// of health_check and /readyz, and is served at /metrics beside the
+	// MCP endpoint unless server.metrics_listen says otherwise. The
+	// server does not close it.
+	Metrics *metrics.Metrics
 }
 
 // Server is a configured MCP server. Its methods are safe for concurrent use.
@@ -51,6 +60,7 @@ type Server struct {
 	required   []string                 // names of secrets that must be ok for /readyz
 	authSecret string                   // the secret server.auth_token names; empty: no auth
 	jwt        *jwtAuth                 // server.jwt; nil: none
+	probed     map[string]source.Source // what health_check and /readyz ping: the sources, timed when metrics are on
 }
 
 // New builds the server for cfg: one tool per configured tool, built by its
@@ -82,11 +92,83 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		impl.Version = "dev"
 	}
 	s.mcp = mcp.NewServer(impl, &mcp.ServerOptions{Logger: sdkLogger(s.log), Capabilities: &mcp.ServerCapabilities{}})
+	s.probed = deps.Sources
+	if deps.Metrics != nil {
+		s.probed = deps.Metrics.TimePings(deps.Sources)
+	}
 	if err := s.addTools(cfg.Kinds.Tools, cfg.Tools); err != nil {
 		return nil, err
 	}
-	s.mcp.AddReceivingMiddleware(s.authorize, s.callLog, s.recoverPanics, s.sanitise, checkLogLevel, s.redactCalls, s.bound)
+	chain := []mcp.Middleware{s.authorize, s.callLog, s.recoverPanics, s.sanitise, checkLogLevel, s.redactCalls, s.bound}
+	s.mcp.AddReceivingMiddleware(s.withMetrics(chain)...)
 	return s, nil
+}
+
+// withMetrics puts the call metrics around chain: one half outermost, so
+// a call refused by auth is counted, the other innermost, where it sees
+// each handler's own result, a panic and the call's deadline. It also
+// gives the metrics the session count. One AddReceivingMiddleware call
+// takes them all: a later call would wrap the whole chain.
+func (s *Server) withMetrics(chain []mcp.Middleware) []mcp.Middleware {
+	m := s.deps.Metrics
+	if m == nil {
+		return chain
+	}
+	m.SetSessions(func() int {
+		n := 0
+		for range s.mcp.Sessions() {
+			n++
+		}
+		return n
+	})
+	outer, inner := m.Middleware(slices.Collect(maps.Keys(s.timeouts)))
+	return append(append([]mcp.Middleware{outer}, chain...), inner)
+}
+
+// metricsHere reports whether /metrics is served beside the MCP endpoint:
+// with metrics on and server.metrics_listen left at its default.
+func (s *Server) metricsHere() bool {
+	return s.deps.Metrics != nil && s.cfg.MetricsListen == ""
+}
+
+// metricsBeside serves GET /metrics when it is served here, and passes
+// every other request to next. It stands inside the MCP endpoint's auth,
+// so a scrape on the MCP listener needs what a client needs: that
+// listener may face clients, and the metrics name every tool, secret and
+// source. A scraper without the token uses server.metrics_listen.
+func (s *Server) metricsBeside(next http.Handler) http.Handler {
+	if !s.metricsHere() {
+		return next
+	}
+	metrics := s.deps.Metrics.Handler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == metricsPath && r.Method == http.MethodGet {
+			metrics.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+const metricsPath = "/metrics"
+
+// countRequests counts every HTTP request by handler and status when
+// metrics are on.
+func (s *Server) countRequests(h http.Handler) http.Handler {
+	if s.deps.Metrics == nil {
+		return h
+	}
+	return s.deps.Metrics.WrapHTTP(h, func(r *http.Request) string {
+		switch r.URL.Path {
+		case s.cfg.Path:
+			return "mcp"
+		case "/healthz", "/readyz":
+			return r.URL.Path[1:]
+		case metricsPath:
+			return "metrics"
+		}
+		return "other"
+	})
 }
 
 func redactingLogger(l *slog.Logger, r *redact.Redactor, already bool) *slog.Logger {
@@ -111,7 +193,7 @@ func (s *Server) addTools(kinds *tool.Registry, tools []tool.Spec) error {
 		return err
 	}
 	ping := min(s.cfg.CallTimeout, maxPingTimeout)
-	t, h := tool.HealthCheck(s.deps.Sources, s.deps.Store, ping)
+	t, h := tool.HealthCheck(s.probed, s.deps.Store, ping)
 	s.mcp.AddTool(t, h)
 	s.timeouts[t.Name] = s.cfg.CallTimeout
 	return nil

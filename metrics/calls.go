@@ -23,20 +23,25 @@ const (
 	OutcomeInvalidArgs = "invalid_arguments" // refused by the tool's argument check, before any source was used
 	OutcomeTimeout     = "timeout"           // an error once the call's deadline had passed
 	OutcomePanic       = "panic"             // the handler panicked
-	OutcomeRefused     = "refused"           // a JSON-RPC error instead of a result: unknown tool, bad params
+	OutcomeRefused     = "refused"           // not run: refused by a middleware (a missing scope), or a JSON-RPC error (unknown tool, bad params)
 )
 
 var outcomes = []string{OutcomeOK, OutcomeToolError, OutcomeInvalidArgs, OutcomeTimeout, OutcomePanic, OutcomeRefused}
 
-// Middleware counts tools/call requests by tool and outcome and observes
-// their latency; other methods pass untouched. tools are the names that
-// may appear as labels, each counted from zero at once.
+// Middleware returns the two halves of the call metrics, for tools/call
+// requests (other methods pass untouched): outer counts each call by tool
+// and outcome and observes its latency; inner classifies the handler's own
+// answer. tools are the names that may appear as labels, each counted
+// from zero at once.
 //
-// Register it innermost (after the per-call deadline), so it sees the
-// handler's own result before errors are sanitised and the deadline that
-// bounded the call. A panic is counted and goes on to the recovering
-// middleware outside.
-func (m *Metrics) Middleware(tools []string) mcp.Middleware {
+// Register outer first (outermost, before any middleware that may refuse
+// a call) and inner last (innermost, after the per-call deadline), in one
+// AddReceivingMiddleware call. inner sees the handler's result before
+// errors are sanitised, the deadline that bounded the call, and a panic,
+// which it records and lets through to the recovering middleware. A call
+// answered before inner ran (refused by a middleware, such as a missing
+// scope) is counted as refused.
+func (m *Metrics) Middleware(tools []string) (outer, inner mcp.Middleware) {
 	known := make(map[string]bool, len(tools))
 	for _, t := range tools {
 		known[t] = true
@@ -45,37 +50,62 @@ func (m *Metrics) Middleware(tools []string) mcp.Middleware {
 		}
 		m.latency.WithLabelValues(t)
 	}
-	return func(next mcp.MethodHandler) mcp.MethodHandler {
+	outer = func(next mcp.MethodHandler) mcp.MethodHandler {
 		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
-			p, ok := req.GetParams().(*mcp.CallToolParamsRaw)
-			if method != "tools/call" || !ok || p == nil {
+			p := callParams(method, req)
+			if p == nil {
 				return next(ctx, method, req)
 			}
 			name := p.Name
 			if !known[name] {
 				name = UnknownTool
 			}
-			return m.observe(ctx, name, func() (mcp.Result, error) { return next(ctx, method, req) })
+			rec := &callRecord{}
+			start := time.Now()
+			res, err := next(context.WithValue(ctx, recordKey{}, rec), method, req)
+			outcome := rec.outcome
+			if outcome == "" {
+				outcome = OutcomeRefused
+			}
+			m.calls.WithLabelValues(name, outcome).Inc()
+			m.latency.WithLabelValues(name).Observe(time.Since(start).Seconds())
+			return res, err
 		}
 	}
+	inner = func(next mcp.MethodHandler) mcp.MethodHandler {
+		return func(ctx context.Context, method string, req mcp.Request) (res mcp.Result, err error) {
+			rec, _ := ctx.Value(recordKey{}).(*callRecord)
+			if rec == nil || callParams(method, req) == nil {
+				return next(ctx, method, req)
+			}
+			returned := false
+			defer func() {
+				// Not recovering: the deferred call sees only that next
+				// never returned.
+				rec.outcome = OutcomePanic
+				if returned {
+					rec.outcome = Outcome(ctx, res, err)
+				}
+			}()
+			res, err = next(ctx, method, req)
+			returned = true
+			return res, err
+		}
+	}
+	return outer, inner
 }
 
-// observe runs call and records it under tool. A panic is recorded and
-// not recovered: the deferred function sees only that call never returned.
-func (m *Metrics) observe(ctx context.Context, tool string, call func() (mcp.Result, error)) (res mcp.Result, err error) {
-	start := time.Now()
-	returned := false
-	defer func() {
-		outcome := OutcomePanic
-		if returned {
-			outcome = Outcome(ctx, res, err)
-		}
-		m.calls.WithLabelValues(tool, outcome).Inc()
-		m.latency.WithLabelValues(tool).Observe(time.Since(start).Seconds())
-	}()
-	res, err = call()
-	returned = true
-	return res, err
+// callRecord carries inner's verdict to outer.
+type callRecord struct{ outcome string }
+
+type recordKey struct{}
+
+func callParams(method string, req mcp.Request) *mcp.CallToolParamsRaw {
+	if method != "tools/call" {
+		return nil
+	}
+	p, _ := req.GetParams().(*mcp.CallToolParamsRaw)
+	return p
 }
 
 // Outcome classifies a tools/call answer; ctx is the call's context, with

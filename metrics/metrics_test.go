@@ -89,8 +89,7 @@ func callReq(name string) *mcp.CallToolRequest {
 func TestMiddlewareLabelsOnlyConfiguredTools(t *testing.T) {
 	m := New(Options{})
 	defer m.Close()
-	mw := m.Middleware([]string{"echo"})
-	ok := mw(func(context.Context, string, mcp.Request) (mcp.Result, error) { return &mcp.CallToolResult{}, nil })
+	ok := chain(m, []string{"echo"}, func(context.Context, string, mcp.Request) (mcp.Result, error) { return &mcp.CallToolResult{}, nil })
 	for _, name := range []string{"echo", canaryLease, "echo"} {
 		if _, err := ok(context.Background(), "tools/call", callReq(name)); err != nil {
 			t.Fatal(err)
@@ -116,19 +115,59 @@ func TestMiddlewareLabelsOnlyConfiguredTools(t *testing.T) {
 func TestMiddlewareCountsAPanicAndLetsItThrough(t *testing.T) {
 	m := New(Options{})
 	defer m.Close()
-	boom := m.Middleware([]string{"explode"})(func(context.Context, string, mcp.Request) (mcp.Result, error) {
+	outer, inner := m.Middleware([]string{"explode"})
+	recovered := false
+	recoverer := func(next mcp.MethodHandler) mcp.MethodHandler { // as the server's recoverPanics does
+		return func(ctx context.Context, method string, req mcp.Request) (res mcp.Result, err error) {
+			defer func() {
+				if recover() != nil {
+					recovered = true
+					res = &mcp.CallToolResult{IsError: true}
+				}
+			}()
+			return next(ctx, method, req)
+		}
+	}
+	h := outer(recoverer(inner(func(context.Context, string, mcp.Request) (mcp.Result, error) {
 		panic("boom")
-	})
-	func() {
-		defer func() {
-			if recover() == nil {
-				t.Error("the panic was swallowed")
-			}
-		}()
-		_, _ = boom(context.Background(), "tools/call", callReq("explode"))
-	}()
+	})))
+	if _, err := h(context.Background(), "tools/call", callReq("explode")); err != nil {
+		t.Fatal(err)
+	}
+	if !recovered {
+		t.Error("the panic did not reach the recovering middleware")
+	}
 	if got := value(m.calls.WithLabelValues("explode", OutcomePanic)); got != 1 {
 		t.Errorf("panics = %v, want 1", got)
+	}
+}
+
+// chain puts handler behind m's middleware, with nothing between.
+func chain(m *Metrics, tools []string, handler mcp.MethodHandler) mcp.MethodHandler {
+	outer, inner := m.Middleware(tools)
+	return outer(inner(handler))
+}
+
+// A middleware between the halves that answers itself, as a scope check
+// does, makes the call refused.
+func TestMiddlewareCountsARefusalBeforeTheHandler(t *testing.T) {
+	m := New(Options{})
+	defer m.Close()
+	outer, inner := m.Middleware([]string{"admin"})
+	refuse := func(mcp.MethodHandler) mcp.MethodHandler {
+		return func(context.Context, string, mcp.Request) (mcp.Result, error) {
+			return &mcp.CallToolResult{IsError: true}, nil
+		}
+	}
+	h := outer(refuse(inner(func(context.Context, string, mcp.Request) (mcp.Result, error) {
+		t.Error("the handler ran")
+		return nil, nil
+	})))
+	if _, err := h(context.Background(), "tools/call", callReq("admin")); err != nil {
+		t.Fatal(err)
+	}
+	if got := value(m.calls.WithLabelValues("admin", OutcomeRefused)); got != 1 {
+		t.Errorf("refused = %v, want 1", got)
 	}
 }
 

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"sync"
 
 	"github.com/hushmcp/hush/config"
 	"github.com/hushmcp/hush/internal/boot"
 	"github.com/hushmcp/hush/mcpserver"
+	"github.com/hushmcp/hush/metrics"
 	"github.com/hushmcp/hush/redact"
 )
 
@@ -104,9 +107,15 @@ func serve(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		fmt.Fprintf(c.errw, "hush serve: %v\n", err)
 		return exitUsage
 	}
+	met, stopMetrics, err := startMetrics(ctx, rt, logger)
+	if err != nil {
+		fmt.Fprintf(c.errw, "hush serve: %v\n", err)
+		return exitUsage
+	}
+	defer stopMetrics()
 	srv, err := mcpserver.New(rt.Config, mcpserver.Deps{
 		Store: rt.Store, Sources: rt.Sources, Redactor: red, Logger: logger, LogRedacted: true,
-		Stdin: stdin, Stdout: stdout, Version: version(),
+		Stdin: stdin, Stdout: stdout, Version: version(), Metrics: met,
 	})
 	if err != nil {
 		logger.Error("register tools", "error", err)
@@ -118,6 +127,35 @@ func serve(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	}
 	logger.Info("stopped")
 	return exitOK
+}
+
+// startMetrics builds the metrics unless server.metrics_listen is off, or
+// left at its default with the stdio transport, and serves them on their
+// own listener, without auth, when metrics_listen names one. stop ends the
+// listener, waits for it and closes the metrics; it is never nil.
+func startMetrics(ctx context.Context, rt *boot.Runtime, log *slog.Logger) (*metrics.Metrics, func(), error) {
+	sc := rt.Config.Server
+	if sc.MetricsListen == config.MetricsOff || (sc.MetricsListen == "" && sc.Transport != config.TransportHTTP) {
+		return nil, func() {}, nil
+	}
+	m := metrics.New(metrics.Options{Store: rt.Store, Sources: rt.Sources, Version: version()})
+	if sc.MetricsListen == "" {
+		return m, m.Close, nil
+	}
+	ln, err := net.Listen("tcp", sc.MetricsListen)
+	if err != nil {
+		m.Close()
+		return nil, func() {}, fmt.Errorf("server.metrics_listen: %w", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := m.Serve(ctx, ln); err != nil {
+			log.Error("metrics listener", "error", err)
+		}
+	})
+	log.Info("metrics listener", "addr", ln.Addr().String(), "serves", "/metrics")
+	return m, func() { cancel(); wg.Wait(); m.Close() }, nil
 }
 
 // start loads the config and runs boot.Start, reporting every problem on w.
