@@ -21,6 +21,9 @@ const (
 	CapKV      Capability = "key-value"
 	CapHTTP    Capability = "http"
 	CapPublish Capability = "publish"
+	// CapNotify is signed notifications to an endpoint (a webhook): not
+	// CapPublish, which promises subjects and a broker.
+	CapNotify Capability = "notify"
 )
 
 // Kind is one source kind: everything config and the server need to know

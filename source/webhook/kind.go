@@ -15,10 +15,8 @@ import (
 // KindName is the value of kind: for webhook sources.
 const KindName = "webhook"
 
-// CapNotify is what a webhook source provides: signed notifications. The
-// notify tool kind needs it. (It is a capability of its own rather than
-// source.CapPublish, which promises subjects and a broker.)
-const CapNotify source.Capability = "notify"
+// CapNotify is what a webhook source provides: signed notifications.
+const CapNotify = source.CapNotify
 
 // MaxOverlap bounds overlap: two keys are valid together only briefly.
 const MaxOverlap = 24 * time.Hour

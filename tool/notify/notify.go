@@ -26,9 +26,7 @@ import (
 const KindName = "notify"
 
 // Capability is what the tool's source must provide: signed notifications.
-// The webhook source kind provides it (its webhook.CapNotify has this
-// value).
-const Capability source.Capability = "notify"
+const Capability = source.CapNotify
 
 // Limits on max_per_minute.
 const (
