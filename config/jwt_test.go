@@ -44,9 +44,19 @@ func TestJWTConfig(t *testing.T) {
 		t.Errorf("tool scopes = %v", cfg.Tools[0].Scopes)
 	}
 	for _, w := range cfg.Warnings {
-		if strings.Contains(w, "lets anyone") {
-			t.Errorf("warning with jwt set: %s", w)
+		if strings.Contains(w, "lets anyone") || strings.Contains(w, "resource") {
+			t.Errorf("warning with jwt and its resource set: %s", w)
 		}
+	}
+	cfg = mustParse(t, y(
+		"server:",
+		"  transport: http",
+		"  listen: 0.0.0.0:8080",
+		"  jwt: {jwks_url: https://id.example/certs, issuer: https://id.example}",
+	))
+	want := "t.yaml:4:3: server.jwt.resource is not set: the metadata and the default audience say http://0.0.0.0:8080/mcp; set it to the URL clients use"
+	if !slices.Contains(cfg.Warnings, want) {
+		t.Errorf("warnings = %q", cfg.Warnings)
 	}
 }
 

@@ -121,6 +121,10 @@ func (d *decoder) server(n ast.Node, tk *token.Token) Server {
 	if s.JWT != nil && s.AuthToken != "" {
 		d.errorf(o.fields["jwt"].keyTk, "server: auth_token and jwt are mutually exclusive; keep one")
 	}
+	if s.JWT != nil && s.JWT.Resource == "" && s.Transport == TransportHTTP && !loopback(s.Listen) {
+		d.warnf(o.fields["jwt"].keyTk, "server.jwt.resource is not set: the metadata and the default audience say %s; "+
+			"set it to the URL clients use", s.ResourceURL())
+	}
 	d.setDuration(o, "call_timeout", &s.CallTimeout)
 	d.setDuration(o, "shutdown_grace", &s.ShutdownGrace)
 	setInt(d, o, "max_body_bytes", &s.MaxBodyBytes, 1, math.MaxInt64)
