@@ -101,9 +101,15 @@ type jwtAuth struct {
 }
 
 // initJWT builds the verifier and the metadata document from server.jwt.
+// stdio is never authenticated, so there it does nothing. A public-key
+// secret that holds no usable key stops the server here, before it
+// listens.
 func (s *Server) initJWT(tools []tool.Spec) error {
 	j := s.cfg.JWT
-	if j == nil {
+	if j == nil || s.cfg.Transport != config.TransportHTTP {
+		if slices.ContainsFunc(tools, func(t tool.Spec) bool { return len(t.Scopes) > 0 }) {
+			s.log.Warn("tools declare scopes, but they apply only to JWT callers over http (server.jwt); every client sees every tool")
+		}
 		return nil
 	}
 	a := &jwtAuth{required: j.Scopes, toolScopes: map[string][]string{}, skew: cmp.Or(j.ClockSkew, config.DefaultClockSkew),
@@ -154,11 +160,25 @@ func (s *Server) jwtKeys(j *config.JWT, a *jwtAuth) (jwtauth.KeySource, error) {
 	}
 	name := names[0]
 	get := func() (secret.Value, bool) { return s.deps.Store.Get(name) }
+	if err := checkPEM(get); err != nil {
+		return nil, fmt.Errorf("server.jwt.public_key: secret %q: %w", name, err)
+	}
 	onError := func(err error) {
 		s.log.Error("jwt public key secret holds no usable key; only the previous key's overlap remains", "secret", name, "error", err)
 	}
 	overlap := cmp.Or(j.KeyOverlap, config.DefaultKeyOverlap)
 	return jwtauth.NewPEMKeys(get, overlap, func() time.Time { return a.now() }, onError), nil
+}
+
+// checkPEM reports a public-key secret that is absent or holds no usable
+// key. The error names a PEM block's position and type, never its bytes.
+func checkPEM(get func() (secret.Value, bool)) error {
+	v, ok := get()
+	if !ok {
+		return errors.New("no value")
+	}
+	_, err := jwtauth.ParsePEM(v.Reveal())
+	return err
 }
 
 // metadataLocation returns the URL of the RFC 9728 metadata for resource,

@@ -24,6 +24,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/hushmcp/hush/config"
+	"github.com/hushmcp/hush/redact"
 	"github.com/hushmcp/hush/secret"
 	"github.com/hushmcp/hush/secret/env"
 	"github.com/hushmcp/hush/secret/file"
@@ -366,5 +367,32 @@ func TestJWTKeyRotation(t *testing.T) {
 	}
 	if err := call(fresh); err != nil {
 		t.Fatalf("new key after the overlap: %v", err)
+	}
+}
+
+// TestJWTBadKeyStopsStart: a public-key secret without a usable key is a
+// start-up error that names the secret and the PEM block, never its bytes.
+func TestJWTBadKeyStopsStart(t *testing.T) {
+	dir := t.TempDir()
+	k := newRSAKey(t)
+	keyPath := filepath.Join(dir, "jwt.pem")
+	priv := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})
+	if err := os.WriteFile(keyPath, priv, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := baseConfig(dir)
+	cfg.Server.AuthToken, cfg.Tools = "", nil
+	cfg.Server.JWT = &config.JWT{PublicKey: "${secret:JWT_PUBLIC_KEY}", Issuer: jwtIssuer}
+	cfg.Secrets = []secret.Decl{{Name: "JWT_PUBLIC_KEY", From: "file://" + keyPath}}
+	st := openJWTStore(t, cfg)
+	_, err := New(cfg, Deps{Store: st, Redactor: redact.New(redact.Options{})})
+	want := `server.jwt.public_key: secret "JWT_PUBLIC_KEY": pem block 1 (RSA PRIVATE KEY): not a public key or certificate`
+	if err == nil || err.Error() != want {
+		t.Fatalf("New: %v\nwant %s", err, want)
+	}
+
+	cfg.Server.Transport = config.TransportStdio // stdio is not authenticated: nothing to check
+	if _, err := New(cfg, Deps{Store: st, Redactor: redact.New(redact.Options{})}); err != nil {
+		t.Fatalf("stdio: %v", err)
 	}
 }
