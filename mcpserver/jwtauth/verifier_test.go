@@ -379,3 +379,22 @@ func TestJWKSTooLargeAndFailing(t *testing.T) {
 		t.Fatalf("failing jwks: %v", err)
 	}
 }
+
+// TestJWKSSkipsWhatCannotVerify: symmetric, private, encryption and
+// alg-mismatched keys in a JWKS are never used to verify.
+func TestJWKSSkipsWhatCannotVerify(t *testing.T) {
+	rs, ec := rsaKey(t), mustEC(t)
+	doc := jwksOf(t,
+		jose.JSONWebKey{Key: []byte("canary-hmac-secret-NOT-REAL"), KeyID: "oct", Algorithm: "HS256"},
+		jose.JSONWebKey{Key: rs, KeyID: "private"},
+		jose.JSONWebKey{Key: &rs.PublicKey, KeyID: "enc", Use: "enc"},
+		jose.JSONWebKey{Key: &ec.PublicKey, KeyID: "mismatch", Algorithm: "RS256"},
+	)
+	if keys, err := parseJWKS(doc); err == nil {
+		t.Fatalf("parsed %d keys from a set with no usable signing key", len(keys))
+	}
+	keys, err := parseJWKS(jwksOf(t, jose.JSONWebKey{Key: &rs.PublicKey}))
+	if err != nil || len(keys) != 1 || keys[0].ID == "" {
+		t.Fatalf("a key without kid: %v %+v", err, keys)
+	}
+}
