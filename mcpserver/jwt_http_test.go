@@ -318,8 +318,14 @@ func TestJWTToolScopes(t *testing.T) {
 		t.Fatalf("find_note with its scope: %v %s", err, resultText(res))
 	}
 	logs := j.logs.String()
-	if !strings.Contains(logs, `"subject":"alice"`) || !strings.Contains(logs, `"scopes":"mcp notes:read"`) {
-		t.Errorf("the call log lacks the caller:\n%s", logs)
+	callLine := false
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(line, `"msg":"tool call"`) && strings.Contains(line, `"tool":"find_note"`) {
+			callLine = strings.Contains(line, `"subject":"alice"`) && strings.Contains(line, `"scopes":"mcp notes:read"`)
+		}
+	}
+	if !callLine {
+		t.Errorf("the call log line lacks the caller:\n%s", logs)
 	}
 	if !strings.Contains(logs, `"missing_scopes":"notes:write"`) {
 		t.Error("the refusal is not logged")
