@@ -59,7 +59,7 @@ func ecToken(t *testing.T, key *ecdsa.PrivateKey, kid string, claims map[string]
 
 func newJWKSHarness(t *testing.T, url string) *jwtHarness {
 	t.Helper()
-	j := &jwtHarness{}
+	j := &jwtHarness{resource: jwtResource}
 	j.now.Store(time.Now().UnixNano())
 	j.harness = newHarness(t, func(cfg *config.Config, _ *Deps) {
 		cfg.Server.AuthToken = ""

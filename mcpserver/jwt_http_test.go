@@ -44,20 +44,25 @@ const (
 // find_note scope notes:read and add_note notes:write.
 type jwtHarness struct {
 	*harness
-	keyPath string
-	key     *rsa.PrivateKey
-	now     atomic.Int64 // the server's JWT clock, unix nanos
-	tokens  []string     // every token issued, for the leak check
+	keyPath  string
+	key      *rsa.PrivateKey
+	resource string
+	now      atomic.Int64 // the server's JWT clock, unix nanos
+	tokens   []string     // every token issued, for the leak check
 }
 
-func newJWTHarness(t *testing.T) *jwtHarness {
+func newJWTHarness(t *testing.T) *jwtHarness { t.Helper(); return newJWTHarnessFor(t, jwtResource) }
+
+// newJWTHarnessFor is newJWTHarness for a server whose resource URL (and
+// so the tokens' audience) is resource.
+func newJWTHarnessFor(t *testing.T, resource string) *jwtHarness {
 	t.Helper()
-	j := &jwtHarness{key: newRSAKey(t), keyPath: filepath.Join(t.TempDir(), "jwt.pem")}
+	j := &jwtHarness{key: newRSAKey(t), keyPath: filepath.Join(t.TempDir(), "jwt.pem"), resource: resource}
 	j.now.Store(time.Now().UnixNano())
 	j.writeKey(&j.key.PublicKey)
 	j.harness = newHarness(t, func(cfg *config.Config, d *Deps) {
 		cfg.Server.AuthToken = ""
-		cfg.Server.JWT = &config.JWT{PublicKey: "${secret:JWT_PUBLIC_KEY}", Issuer: jwtIssuer, Resource: jwtResource,
+		cfg.Server.JWT = &config.JWT{PublicKey: "${secret:JWT_PUBLIC_KEY}", Issuer: jwtIssuer, Resource: resource,
 			Scopes: []string{"mcp"}, KeyOverlap: 10 * time.Minute}
 		cfg.Secrets = append(cfg.Secrets, secret.Decl{Name: "JWT_PUBLIC_KEY", From: "file://" + j.keyPath})
 		for i := range cfg.Tools {
@@ -127,7 +132,7 @@ func (j *jwtHarness) rotateKey(t *testing.T) *rsa.PrivateKey {
 // claims are good claims for the server, valid for an hour from now.
 func (j *jwtHarness) claims(scope string) map[string]any {
 	now := time.Unix(0, j.now.Load())
-	return map[string]any{"iss": jwtIssuer, "aud": jwtResource, "sub": "alice", "scope": scope,
+	return map[string]any{"iss": jwtIssuer, "aud": j.resource, "sub": "alice", "scope": scope,
 		"exp": now.Add(time.Hour).Unix(), "nbf": now.Add(-time.Minute).Unix(), "jti": jwtCanary}
 }
 
