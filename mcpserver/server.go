@@ -44,9 +44,9 @@ type Deps struct {
 	Stdout      io.Writer // stdio transport output; nil: os.Stdout
 	Version     string    // implementation version reported to clients; empty: "dev"
 	// Metrics, when set, counts calls and HTTP requests, times the pings
-	// of health_check and /readyz, and is served at /metrics beside the
-	// MCP endpoint unless server.metrics_listen says otherwise. The
-	// server does not close it.
+	// of health_check and /readyz, traces calls when it has a tracer, and
+	// is served at /metrics beside the MCP endpoint unless
+	// server.metrics_listen says otherwise. The server does not close it.
 	Metrics *metrics.Metrics
 }
 
@@ -61,6 +61,7 @@ type Server struct {
 	authSecret string                   // the secret server.auth_token names; empty: no auth
 	jwt        *jwtAuth                 // server.jwt; nil: none
 	probed     map[string]source.Source // what health_check and /readyz ping: the sources, timed when metrics are on
+	toolSrcs   map[string]source.Source // what tools are built over: the sources, traced when tracing is on
 }
 
 // New builds the server for cfg: one tool per configured tool, built by its
@@ -92,9 +93,9 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		impl.Version = "dev"
 	}
 	s.mcp = mcp.NewServer(impl, &mcp.ServerOptions{Logger: sdkLogger(s.log), Capabilities: &mcp.ServerCapabilities{}})
-	s.probed = deps.Sources
+	s.probed, s.toolSrcs = deps.Sources, deps.Sources
 	if deps.Metrics != nil {
-		s.probed = deps.Metrics.TimePings(deps.Sources)
+		s.probed, s.toolSrcs = deps.Metrics.TimePings(deps.Sources), deps.Metrics.TraceSources(deps.Sources)
 	}
 	if err := s.addTools(cfg.Kinds.Tools, cfg.Tools); err != nil {
 		return nil, err
@@ -206,7 +207,7 @@ func (s *Server) addTool(kinds *tool.Registry, t tool.Spec, opts tool.Options) e
 	if kinds == nil {
 		return fmt.Errorf("tool %q: no tool kinds registered", t.Name)
 	}
-	mt, h, err := kinds.Build(t, s.deps.Sources[t.Source], opts)
+	mt, h, err := kinds.Build(t, s.toolSrcs[t.Source], opts)
 	if err != nil {
 		return err
 	}

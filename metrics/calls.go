@@ -62,11 +62,13 @@ func (m *Metrics) Middleware(tools []string) (outer, inner mcp.Middleware) {
 			}
 			rec := &callRecord{}
 			start := time.Now()
+			ctx, span := m.startCall(ctx, req, name)
 			res, err := next(context.WithValue(ctx, recordKey{}, rec), method, req)
 			outcome := rec.outcome
 			if outcome == "" {
 				outcome = OutcomeRefused
 			}
+			endCall(span, outcome)
 			m.calls.WithLabelValues(name, outcome).Inc()
 			m.latency.WithLabelValues(name).Observe(time.Since(start).Seconds())
 			return res, err

@@ -1,6 +1,8 @@
 // Package metrics exports Hush's Prometheus metrics: tool calls and their
 // latency, the state of every secret and source, credential rotations and
 // swaps, and the HTTP transport's requests, auth failures and sessions.
+// Opt-in, it also traces tool calls and their source calls with
+// OpenTelemetry (Options.Tracer, TracerFromEnv).
 //
 // Every metric lives in the Metrics' own prometheus.Registry; nothing is
 // registered globally. Label values are names (of tools, secrets and
@@ -21,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/hushmcp/hush/secret"
 	"github.com/hushmcp/hush/source"
@@ -34,12 +37,16 @@ type Options struct {
 	Store   *secret.Store            // nil: no secret metrics
 	Sources map[string]source.Source // by config name; nil: none
 	Version string                   // reported by hush_build_info; empty: "dev"
+	// Tracer, when set, makes a span per tool call and a child span per
+	// source call (see TraceSources). nil: no spans.
+	Tracer trace.TracerProvider
 }
 
 // Metrics holds the registry and the instruments fed by the server. Its
 // methods are safe for concurrent use. Close stops following the store.
 type Metrics struct {
-	reg *prometheus.Registry
+	reg    *prometheus.Registry
+	tracer trace.Tracer // nil: no spans
 
 	calls     *prometheus.CounterVec
 	latency   *prometheus.HistogramVec
@@ -68,6 +75,9 @@ type ping struct {
 // events on a goroutine that Close stops.
 func New(opts Options) *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry(), pings: map[string]ping{}, done: make(chan struct{})}
+	if opts.Tracer != nil {
+		m.tracer = opts.Tracer.Tracer(tracerName)
+	}
 	m.calls = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "tool_calls_total",
 		Help: "Tool calls by tool and outcome (ok, tool_error, invalid_arguments, timeout, panic, refused)."},
 		[]string{"tool", "outcome"})

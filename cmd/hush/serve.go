@@ -7,7 +7,11 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/hushmcp/hush/config"
 	"github.com/hushmcp/hush/internal/boot"
@@ -129,22 +133,30 @@ func serve(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	return exitOK
 }
 
-// startMetrics builds the metrics unless server.metrics_listen is off, or
-// left at its default with the stdio transport, and serves them on their
-// own listener, without auth, when metrics_listen names one. stop ends the
-// listener, waits for it and closes the metrics; it is never nil.
+// startMetrics builds the metrics when they are served or traces are
+// asked for. They are served unless server.metrics_listen is off, or left
+// at its default with the stdio transport; on their own listener, without
+// auth, when metrics_listen names one. Traces follow the standard OTEL_*
+// variables (metrics.TracerFromEnv). stop ends the listener, waits for it,
+// closes the metrics and flushes the traces; it is never nil.
 func startMetrics(ctx context.Context, rt *boot.Runtime, log *slog.Logger) (*metrics.Metrics, func(), error) {
+	tp, stopTracing, err := startTracing(ctx, log)
+	if err != nil {
+		return nil, func() {}, err
+	}
 	sc := rt.Config.Server
-	if sc.MetricsListen == config.MetricsOff || (sc.MetricsListen == "" && sc.Transport != config.TransportHTTP) {
+	served := sc.MetricsListen != config.MetricsOff && (sc.MetricsListen != "" || sc.Transport == config.TransportHTTP)
+	if !served && tp == nil {
 		return nil, func() {}, nil
 	}
-	m := metrics.New(metrics.Options{Store: rt.Store, Sources: rt.Sources, Version: version()})
-	if sc.MetricsListen == "" {
-		return m, m.Close, nil
+	m := metrics.New(metrics.Options{Store: rt.Store, Sources: rt.Sources, Version: version(), Tracer: tp})
+	stop := func() { m.Close(); stopTracing() }
+	if sc.MetricsListen == "" || sc.MetricsListen == config.MetricsOff {
+		return m, stop, nil
 	}
 	ln, err := net.Listen("tcp", sc.MetricsListen)
 	if err != nil {
-		m.Close()
+		stop()
 		return nil, func() {}, fmt.Errorf("server.metrics_listen: %w", err)
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -155,7 +167,27 @@ func startMetrics(ctx context.Context, rt *boot.Runtime, log *slog.Logger) (*met
 		}
 	})
 	log.Info("metrics listener", "addr", ln.Addr().String(), "serves", "/metrics")
-	return m, func() { cancel(); wg.Wait(); m.Close() }, nil
+	return m, func() { cancel(); wg.Wait(); stop() }, nil
+}
+
+// traceFlushTimeout bounds the flush of spans at shutdown.
+const traceFlushTimeout = 5 * time.Second
+
+// startTracing builds the tracer provider the OTEL_* variables ask for;
+// nil when they ask for none. stop flushes and shuts it down.
+func startTracing(ctx context.Context, log *slog.Logger) (trace.TracerProvider, func(), error) {
+	tp, err := metrics.TracerFromEnv(ctx, os.Getenv, version(), log)
+	if err != nil || tp == nil {
+		return nil, func() {}, err
+	}
+	log.Info("tracing", "exporter", "otlp")
+	return tp, func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), traceFlushTimeout)
+		defer cancel()
+		if err := tp.Shutdown(sctx); err != nil {
+			log.Warn("trace flush", "error", err)
+		}
+	}, nil
 }
 
 // start loads the config and runs boot.Start, reporting every problem on w.
