@@ -14,8 +14,9 @@ import (
 // re-reads the secret on every lookup (Store.Get is a memory read), so a
 // rotated key verifies from the first token after the store has the new
 // value: no restart, no subscription to lose. The keys the secret held
-// before stay valid for Overlap after the change is first seen, for tokens
-// already issued; only one previous generation is kept.
+// before stay valid for Overlap after the store read the new value (when
+// the value says; else after the change is first seen), for tokens already
+// issued; only one previous generation is kept.
 //
 // It fails closed: a secret that is absent or holds no parseable public
 // key leaves only the previous generation (within its overlap).
@@ -89,7 +90,16 @@ func (p *PEMKeys) refresh() {
 		}
 	}
 	if p.seen && len(p.cur) > 0 {
-		p.prev, p.prevUntil = p.cur, p.now().Add(p.overlap)
+		p.prev, p.prevUntil = p.cur, changedAt(v, ok, p.now()).Add(p.overlap)
 	}
 	p.cur, p.version, p.seen = keys, version, true
+}
+
+// changedAt is when the store read the new value, so a quiet server does
+// not stretch the overlap; now when the store does not say, or says later.
+func changedAt(v secret.Value, ok bool, now time.Time) time.Time {
+	if at := v.Meta().FetchedAt; ok && !at.IsZero() && at.Before(now) {
+		return at
+	}
+	return now
 }

@@ -398,3 +398,25 @@ func TestJWKSSkipsWhatCannotVerify(t *testing.T) {
 		t.Fatalf("a key without kid: %v %+v", err, keys)
 	}
 }
+
+// TestOverlapCountsFromTheStoreRead: a rotation noticed late (no request
+// for a while) does not stretch the previous key's overlap.
+func TestOverlapCountsFromTheStoreRead(t *testing.T) {
+	oldKey, newKey := rsaKey(t), rsaKey(t)
+	c := newClock()
+	var cur atomic.Value
+	cur.Store(secret.NewValue(pemOf(t, &oldKey.PublicKey), secret.Meta{Version: "v1", FetchedAt: c.Now()}))
+	get := func() (secret.Value, bool) { v := cur.Load().(secret.Value); return v, true }
+	v := newVerifier(t, NewPEMKeys(get, 5*time.Minute, c.Now, nil), c)
+	claims := goodClaims()
+	claims.Expiry = jwt.NewNumericDate(t0.Add(24 * time.Hour))
+	oldTok := sign(t, oldKey, jose.RS256, "", claims, nil)
+	if _, err := v.Verify(context.Background(), oldTok); err != nil {
+		t.Fatal(err)
+	}
+	cur.Store(secret.NewValue(pemOf(t, &newKey.PublicKey), secret.Meta{Version: "v2", FetchedAt: c.Now()}))
+	c.add(time.Hour) // nobody called for an hour after the store read the new key
+	if _, err := v.Verify(context.Background(), oldTok); !errors.Is(err, ErrSignature) {
+		t.Fatalf("old key an hour after the rotation: %v", err)
+	}
+}
