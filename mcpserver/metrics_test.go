@@ -270,3 +270,72 @@ func TestMetricsCountARefusedCredential(t *testing.T) {
 		leak.Check(t, "/metrics", body, c)
 	}
 }
+
+// The request counter's writer keeps event streams working: a call over
+// SSE answers and is counted, and the scrape shows the open session.
+func TestMetricsWithEventStreams(t *testing.T) {
+	var m *metrics.Metrics
+	h := newHarness(t, func(c *config.Config, d *Deps) {
+		c.Server.SSE = true
+		withMetrics(&m)(c, d)
+		d.Metrics = m
+	})
+	t.Cleanup(m.Close)
+	hs := h.httpServer()
+	cs, err := h.overHTTP(hs, canaryToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := callTool(t, cs, "echo", map[string]any{"v": canaryArg}); res.IsError {
+		t.Fatalf("echo over SSE: %q", resultText(res))
+	}
+	code, body := scrape(t, h, hs.URL, canaryToken)
+	if code != http.StatusOK {
+		t.Fatalf("scrape: %d", code)
+	}
+	wantSample(t, body, `hush_tool_calls_total{outcome="ok",tool="echo"}`, 1)
+	wantSample(t, body, `hush_mcp_sessions_active`, 1)
+	if v, ok := sample(body, `hush_http_requests_total{code="200",handler="mcp"}`); !ok || v < 2 {
+		t.Errorf("mcp 200s = %v (present %v), want at least 2 (initialize, the call)", v, ok)
+	}
+	leak.Check(t, "/metrics", body, canaryArg)
+}
+
+// A call the caller's JWT scopes do not allow never reaches the tool and
+// is counted as refused; a token without the server's scope is an auth
+// failure of class insufficient_scope. /metrics on the MCP listener takes
+// the same JWT.
+func TestMetricsCountScopeRefusals(t *testing.T) {
+	j := newJWTHarness(t)
+	m := metrics.New(metrics.Options{Store: j.deps.Store, Sources: j.deps.Sources})
+	t.Cleanup(m.Close)
+	deps := j.deps
+	deps.Metrics = m
+	srv, err := New(j.cfg, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	reader := j.token(j.key, j.claims("mcp notes:read"))
+	cs, err := j.overHTTP(hs, reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := callTool(t, cs, "add_note", map[string]any{"title": canaryArg}); !res.IsError {
+		t.Error("add_note ran without its scope")
+	}
+	callTool(t, cs, "find_note", map[string]any{"title": "hello"})
+	if code, _ := post(t, j.harness, hs.URL+"/mcp", j.token(j.key, j.claims("notes:read")), initBody); code != http.StatusForbidden {
+		t.Errorf("a token without the server's scope: %d, want 403", code)
+	}
+	code, body := scrape(t, j.harness, hs.URL, reader)
+	if code != http.StatusOK {
+		t.Fatalf("scrape with a JWT: %d", code)
+	}
+	wantSample(t, body, `hush_tool_calls_total{outcome="refused",tool="add_note"}`, 1)
+	wantSample(t, body, `hush_tool_calls_total{outcome="ok",tool="find_note"}`, 1)
+	wantSample(t, body, `hush_http_auth_failures_total{reason="insufficient_scope"}`, 1)
+	leak.Check(t, "/metrics", body, canaryArg)
+	leak.Check(t, "/metrics", body, jwtCanary)
+}
