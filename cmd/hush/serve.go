@@ -112,9 +112,9 @@ func serve(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		return exitUsage
 	}
 	met, stopMetrics, err := startMetrics(ctx, rt, logger)
-	if err != nil {
+	if err != nil { // a busy metrics port, or OTEL_* variables this build cannot follow
 		fmt.Fprintf(c.errw, "hush serve: %v\n", err)
-		return exitUsage
+		return exitFailure
 	}
 	defer stopMetrics()
 	srv, err := mcpserver.New(rt.Config, mcpserver.Deps{
