@@ -50,7 +50,13 @@ func (m *Metrics) Middleware(tools []string) (outer, inner mcp.Middleware) {
 		}
 		m.latency.WithLabelValues(t)
 	}
-	outer = func(next mcp.MethodHandler) mcp.MethodHandler {
+	return m.outerHalf(known), innerHalf
+}
+
+// outerHalf counts, times and traces each call; a call innerHalf never
+// saw is refused.
+func (m *Metrics) outerHalf(known map[string]bool) mcp.Middleware {
+	return func(next mcp.MethodHandler) mcp.MethodHandler {
 		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 			p := callParams(method, req)
 			if p == nil {
@@ -74,27 +80,28 @@ func (m *Metrics) Middleware(tools []string) (outer, inner mcp.Middleware) {
 			return res, err
 		}
 	}
-	inner = func(next mcp.MethodHandler) mcp.MethodHandler {
-		return func(ctx context.Context, method string, req mcp.Request) (res mcp.Result, err error) {
-			rec, _ := ctx.Value(recordKey{}).(*callRecord)
-			if rec == nil || callParams(method, req) == nil {
-				return next(ctx, method, req)
-			}
-			returned := false
-			defer func() {
-				// Not recovering: the deferred call sees only that next
-				// never returned.
-				rec.outcome = OutcomePanic
-				if returned {
-					rec.outcome = Outcome(ctx, res, err)
-				}
-			}()
-			res, err = next(ctx, method, req)
-			returned = true
-			return res, err
+}
+
+// innerHalf records the handler's outcome for outerHalf.
+func innerHalf(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (res mcp.Result, err error) {
+		rec, _ := ctx.Value(recordKey{}).(*callRecord)
+		if rec == nil || callParams(method, req) == nil {
+			return next(ctx, method, req)
 		}
+		returned := false
+		defer func() {
+			// Not recovering: the deferred call sees only that next
+			// never returned.
+			rec.outcome = OutcomePanic
+			if returned {
+				rec.outcome = Outcome(ctx, res, err)
+			}
+		}()
+		res, err = next(ctx, method, req)
+		returned = true
+		return res, err
 	}
-	return outer, inner
 }
 
 // callRecord carries inner's verdict to outer.
