@@ -46,7 +46,14 @@ func ParseRef(s string) (Ref, error) {
 	if err != nil {
 		return Ref{}, fmt.Errorf("malformed query in reference")
 	}
-	return Ref{Scheme: strings.ToLower(u.Scheme), Host: u.Host, Path: u.Path, Query: q, Field: u.Fragment}, nil
+	r := Ref{Scheme: strings.ToLower(u.Scheme), Host: u.Host, Path: u.Path, Query: q, Field: u.Fragment}
+	// A reference is logged and reported by its String form, so only one
+	// that prints back to itself is accepted (an IPv6 zone of stray bytes
+	// does not).
+	if again, err := url.Parse(r.String()); err != nil || again.Host != r.Host {
+		return Ref{}, fmt.Errorf("malformed reference (want scheme://...)")
+	}
+	return r, nil
 }
 
 // String renders the reference; it holds no secret material.
