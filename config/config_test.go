@@ -126,7 +126,7 @@ func TestEmptyFileGivesDefaults(t *testing.T) {
 		cfg := mustParse(t, []byte(data))
 		want := Server{Name: "hush", Transport: "stdio", Listen: "127.0.0.1:8080", Path: "/mcp",
 			CallTimeout: 30 * time.Second, ShutdownGrace: 10 * time.Second, MaxBodyBytes: 1 << 20}
-		if cfg.Server != want {
+		if !reflect.DeepEqual(cfg.Server, want) {
 			t.Errorf("%q: Server = %+v, want %+v", data, cfg.Server, want)
 		}
 		if len(cfg.Secrets)+len(cfg.Sources)+len(cfg.Tools)+len(cfg.Warnings) != 0 {

@@ -18,12 +18,12 @@ import (
 )
 
 var (
-	serverKeys = []string{"name", "transport", "listen", "path", "stateless", "sse", "auth_token", "jwt",
+	serverKeys = []string{"name", "transport", "listen", "path", "stateless", "sse", "allowed_origins", "auth_token", "jwt",
 		"call_timeout", "shutdown_grace", "max_body_bytes", "session_timeout", "max_sessions",
 		"max_concurrent_requests", "max_connections", "read_timeout", "memory_limit", "metrics_listen"}
 	transports = []string{TransportStdio, TransportHTTP}
 	// httpOnly are the server keys that mean nothing with transport stdio.
-	httpOnly = []string{"listen", "path", "stateless", "sse", "auth_token", "jwt", "max_body_bytes", "session_timeout",
+	httpOnly = []string{"listen", "path", "stateless", "sse", "allowed_origins", "auth_token", "jwt", "max_body_bytes", "session_timeout",
 		"max_sessions", "max_concurrent_requests", "max_connections", "read_timeout"}
 	// wholeRef matches a value that is exactly one ${secret:NAME}.
 	wholeRef = regexp.MustCompile(`^\$\{secret:[A-Za-z_][A-Za-z0-9_]*\}$`)
@@ -116,6 +116,7 @@ func (d *decoder) server(n ast.Node, tk *token.Token) Server {
 	d.path(o, &s.Path)
 	d.setBool(o, "stateless", &s.Stateless)
 	d.setBool(o, "sse", &s.SSE)
+	d.origins(o, &s.AllowedOrigins)
 	d.authToken(o, &s.AuthToken)
 	s.JWT = d.jwt(o)
 	if s.JWT != nil && s.AuthToken != "" {
@@ -383,4 +384,22 @@ func (d *decoder) scopes(o object) []string {
 		}
 	}
 	return out
+}
+
+// origins decodes allowed_origins: each a browser origin,
+// scheme://host[:port], with nothing after it.
+func (d *decoder) origins(o object, dst *[]string) {
+	list, ok := d.strList(o, "allowed_origins")
+	if !ok {
+		return
+	}
+	for i, s := range list {
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+			d.errorf(at(o.fields["allowed_origins"].value), "server.allowed_origins[%d]: want an origin such as https://app.example.com", i)
+			continue
+		}
+		*dst = append(*dst, u.Scheme+"://"+u.Host)
+	}
 }

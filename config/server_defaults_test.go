@@ -2,6 +2,7 @@ package config
 
 import (
 	"os"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -24,10 +25,10 @@ func TestWithDefaultsFillsZeroFieldsOnly(t *testing.T) {
 	set := Server{Name: "n", Transport: TransportHTTP, Listen: "[::1]:1", Path: "/p", CallTimeout: time.Second,
 		ShutdownGrace: time.Second, MaxBodyBytes: 1, SessionTimeout: time.Second, MaxSessions: 1, MaxRequests: 1,
 		MaxConnections: 1, ReadTimeout: time.Second, MemoryLimit: 1}
-	if got := set.WithDefaults(); got != set {
+	if got := set.WithDefaults(); !reflect.DeepEqual(got, set) {
 		t.Errorf("WithDefaults changed set fields: %+v", got)
 	}
-	if got := (Server{CallTimeout: -time.Second, MaxSessions: -1}).WithDefaults(); got != d {
+	if got := (Server{CallTimeout: -time.Second, MaxSessions: -1}).WithDefaults(); !reflect.DeepEqual(got, d) {
 		t.Errorf("negative values were kept: %+v", got)
 	}
 }
@@ -57,7 +58,7 @@ func TestDocumentedServerDefaults(t *testing.T) {
 			t.Errorf("server.%s has no documented default", k)
 		}
 	}
-	if got, want := mustParse(t, y(lines...)).Server, (Server{}).WithDefaults(); got != want {
+	if got, want := mustParse(t, y(lines...)).Server, (Server{}).WithDefaults(); !reflect.DeepEqual(got, want) {
 		t.Errorf("documented defaults:\n%+v\nWithDefaults:\n%+v", got, want)
 	}
 }

@@ -38,17 +38,22 @@ type Kinds struct {
 // Server is the server: section. DefaultServer holds the defaults a file
 // starts from, and WithDefaults fills every field left at zero.
 type Server struct {
-	Name          string        // MCP implementation name
-	Transport     string        // TransportStdio or TransportHTTP
-	Listen        string        // http: address
-	Path          string        // http: MCP endpoint path
-	Stateless     bool          // http: stateless streamable HTTP (needed by protocol 2026-07-28 clients)
-	SSE           bool          // http: answer each POST with an event stream instead of one JSON body
-	AuthToken     string        // http: bearer token template, e.g. ${secret:MCP_TOKEN}; empty: no auth
-	JWT           *JWT          // http: bearer JWT verification; nil: none. Exclusive with AuthToken
-	CallTimeout   time.Duration // default per-call timeout
-	ShutdownGrace time.Duration // in-flight calls get this long on SIGTERM
-	MaxBodyBytes  int64         // http: request body limit
+	Name      string // MCP implementation name
+	Transport string // TransportStdio or TransportHTTP
+	Listen    string // http: address
+	Path      string // http: MCP endpoint path
+	Stateless bool   // http: stateless streamable HTTP (needed by protocol 2026-07-28 clients)
+	SSE       bool   // http: answer each POST with an event stream instead of one JSON body
+	// AllowedOrigins are browser origins (scheme://host[:port]) trusted to
+	// call the MCP endpoint cross-origin; every other cross-origin browser
+	// request is refused. Clients that are not browsers send no Origin and
+	// are not affected.
+	AllowedOrigins []string
+	AuthToken      string        // http: bearer token template, e.g. ${secret:MCP_TOKEN}; empty: no auth
+	JWT            *JWT          // http: bearer JWT verification; nil: none. Exclusive with AuthToken
+	CallTimeout    time.Duration // default per-call timeout
+	ShutdownGrace  time.Duration // in-flight calls get this long on SIGTERM
+	MaxBodyBytes   int64         // http: request body limit
 	// MetricsListen says where /metrics is served: empty, beside the MCP
 	// endpoint (http) or nowhere (stdio); MetricsOff, nowhere; else a
 	// host:port of its own, without auth.

@@ -82,7 +82,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 func (s *Server) Handler() http.Handler {
 	guarded := echoguard.Wrap(s.streamable(), echoguard.Options{MaxBodyBytes: s.cfg.MaxBodyBytes, Redactor: s.deps.Redactor})
 	h := s.metricsBeside(s.newAdmission().wrap(guarded))
-	h = s.requireAuth(h)
+	h = s.crossOrigin(s.requireAuth(h))
 	mux := http.NewServeMux()
 	mux.Handle(s.cfg.Path, s.deadlines(h))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -94,6 +94,23 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("GET "+metricsPath, h)
 	}
 	return s.countRequests(s.reserveGate(mux))
+}
+
+// crossOrigin refuses cross-origin browser requests (DNS rebinding, a page
+// in the user's browser posting to a local server) before anything else
+// runs, unless the origin is in server.allowed_origins. It relies on the
+// browser's Sec-Fetch-Site and Origin headers (net/http's
+// CrossOriginProtection); clients that are not browsers send neither and
+// pass. The answer is a fixed text: the request is never echoed.
+func (s *Server) crossOrigin(next http.Handler) http.Handler {
+	p := http.NewCrossOriginProtection()
+	for _, o := range s.cfg.AllowedOrigins {
+		_ = p.AddTrustedOrigin(o) // config checked the form
+	}
+	p.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		echoguard.WritePlain(w, http.StatusForbidden, "cross-origin request refused")
+	}))
+	return p.Handler(next)
 }
 
 // streamable is the go-sdk's streamable HTTP handler, unguarded.

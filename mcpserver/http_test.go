@@ -346,3 +346,42 @@ func TestTokenRevocationFailsClosed(t *testing.T) {
 		}
 	}
 }
+
+// A browser page on another origin cannot post to the MCP endpoint (DNS
+// rebinding, a local server attacked from a web page), unless its origin
+// is in server.allowed_origins; clients that are not browsers are not
+// affected.
+func TestCrossOriginRequestsRefused(t *testing.T) {
+	h := newHarness(t, func(c *config.Config, _ *Deps) { c.Server.AllowedOrigins = []string{"https://app.example.com"} })
+	hs := h.httpServer()
+	send := func(origin, site string) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, hs.URL+"/mcp", strings.NewReader(initBody))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		if site != "" {
+			req.Header.Set("Sec-Fetch-Site", site)
+		}
+		resp, err := h.httpClient(canaryToken).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := send("https://evil.example", "cross-site"); code != http.StatusForbidden || strings.Contains(body, "evil") {
+		t.Errorf("cross-site browser request: %d %q, want 403 without an echo", code, body)
+	}
+	if code, _ := send("https://evil.example", ""); code != http.StatusForbidden {
+		t.Errorf("cross-origin request without Sec-Fetch-Site: %d, want 403", code)
+	}
+	if code, _ := send("https://app.example.com", "cross-site"); code != http.StatusOK {
+		t.Errorf("allowed origin: %d, want 200", code)
+	}
+	if code, _ := send("", ""); code != http.StatusOK {
+		t.Errorf("a client that is not a browser: %d, want 200", code)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -91,7 +92,7 @@ func TestIdleSessionsExpire(t *testing.T) {
 func TestServerDefaults(t *testing.T) {
 	h := newHarness(t, func(c *config.Config, _ *Deps) { c.Server = config.Server{AuthToken: c.Server.AuthToken} })
 	want := config.Server{AuthToken: h.cfg.Server.AuthToken}.WithDefaults()
-	if h.srv.cfg != want {
+	if !reflect.DeepEqual(h.srv.cfg, want) {
 		t.Errorf("server settings = %+v, want %+v", h.srv.cfg, want)
 	}
 	if want.MaxRequests == 0 || want.SessionTimeout == 0 || want.Listen == "" {
