@@ -19,11 +19,11 @@ import (
 
 var (
 	serverKeys = []string{"name", "transport", "listen", "path", "stateless", "sse", "allowed_origins", "auth_token", "jwt",
-		"call_timeout", "shutdown_grace", "max_body_bytes", "session_timeout", "max_sessions",
+		"call_timeout", "shutdown_grace", "drain_delay", "max_body_bytes", "session_timeout", "max_sessions",
 		"max_concurrent_requests", "max_connections", "read_timeout", "memory_limit", "metrics_listen"}
 	transports = []string{TransportStdio, TransportHTTP}
 	// httpOnly are the server keys that mean nothing with transport stdio.
-	httpOnly = []string{"listen", "path", "stateless", "sse", "allowed_origins", "auth_token", "jwt", "max_body_bytes", "session_timeout",
+	httpOnly = []string{"listen", "path", "stateless", "sse", "allowed_origins", "auth_token", "jwt", "drain_delay", "max_body_bytes", "session_timeout",
 		"max_sessions", "max_concurrent_requests", "max_connections", "read_timeout"}
 	// wholeRef matches a value that is exactly one ${secret:NAME}.
 	wholeRef = regexp.MustCompile(`^\$\{secret:[A-Za-z_][A-Za-z0-9_]*\}$`)
@@ -128,6 +128,7 @@ func (d *decoder) server(n ast.Node, tk *token.Token) Server {
 	}
 	d.setDuration(o, "call_timeout", &s.CallTimeout)
 	d.setDuration(o, "shutdown_grace", &s.ShutdownGrace)
+	d.drainDelay(o, &s.DrainDelay)
 	setInt(d, o, "max_body_bytes", &s.MaxBodyBytes, 1, math.MaxInt64)
 	d.limits(o, &s)
 	d.metricsListen(o, &s)
@@ -189,6 +190,29 @@ func (d *decoder) metricsListen(o object, s *Server) {
 		return
 	}
 	s.MetricsListen = v
+}
+
+// drainDelay decodes server.drain_delay: a duration, zero allowed (the
+// default: no delay).
+func (d *decoder) drainDelay(o object, dst *time.Duration) {
+	e, ok := o.get("drain_delay")
+	if !ok {
+		return
+	}
+	if _, isStr := e.value.(*ast.StringNode); !isStr {
+		d.errorf(at(e.value), "%s: want a duration such as 5s, got %s", e.path, kindOf(e.value))
+		return
+	}
+	text, _ := d.text(e)
+	v, err := time.ParseDuration(text)
+	switch {
+	case err != nil:
+		d.errorf(at(e.value), "%s: invalid duration (want e.g. 0s, 5s)", e.path)
+	case v < 0:
+		d.errorf(at(e.value), "%s: must not be negative", e.path)
+	default:
+		*dst = v
+	}
 }
 
 func (d *decoder) path(o object, dst *string) {

@@ -53,7 +53,12 @@ type Server struct {
 	JWT            *JWT          // http: bearer JWT verification; nil: none. Exclusive with AuthToken
 	CallTimeout    time.Duration // default per-call timeout
 	ShutdownGrace  time.Duration // in-flight calls get this long on SIGTERM
-	MaxBodyBytes   int64         // http: request body limit
+	// DrainDelay is how long an http server keeps serving after SIGTERM,
+	// with /readyz answering 503, before it stops accepting and gives
+	// in-flight calls ShutdownGrace: the time a load balancer needs to
+	// stop routing to it. Zero: none.
+	DrainDelay   time.Duration
+	MaxBodyBytes int64 // http: request body limit
 	// MetricsListen says where /metrics is served: empty, beside the MCP
 	// endpoint (http) or nowhere (stdio); MetricsOff, nowhere; else a
 	// host:port of its own, without auth.
