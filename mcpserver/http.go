@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
@@ -22,9 +23,9 @@ import (
 )
 
 // Run serves on the configured transport until ctx is cancelled or, for
-// stdio, the client closes the connection. For http it then stops accepting,
-// lets in-flight requests finish within ShutdownGrace, and returns. It does
-// not close sources or the store.
+// stdio, the client closes the connection. For http it then drains for
+// DrainDelay (see Serve), stops accepting, lets in-flight requests finish
+// within ShutdownGrace, and returns. It does not close sources or the store.
 func (s *Server) Run(ctx context.Context) error {
 	switch s.cfg.Transport {
 	case config.TransportStdio:
@@ -44,10 +45,13 @@ func (s *Server) Run(ctx context.Context) error {
 }
 
 // Serve serves HTTP on ln until ctx is cancelled, then shuts down
-// gracefully within ShutdownGrace. It closes ln.
+// gracefully: for DrainDelay it keeps serving while /readyz answers 503,
+// so a load balancer stops routing here, then it stops accepting and lets
+// in-flight requests finish within ShutdownGrace. It closes ln.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	var draining atomic.Bool
 	srv := &http.Server{
-		Handler:           s.Handler(),
+		Handler:           drainAware(s.Handler(), &draining),
 		ReadHeaderTimeout: s.cfg.ReadTimeout,
 		IdleTimeout:       2 * time.Minute,
 		ConnContext:       markOverflow,
@@ -62,6 +66,19 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("serve http: %w", err)
 	case <-ctx.Done():
 	}
+	draining.Store(true)
+	if d := s.cfg.DrainDelay; d > 0 {
+		s.log.Info("draining: /readyz answers 503, still serving", "drain_delay", d.String())
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case err := <-errc:
+			t.Stop()
+			return fmt.Errorf("serve http: %w", err)
+		}
+	}
+	s.log.Info("shutting down: no new connections; in-flight requests finish",
+		"grace", s.cfg.ShutdownGrace.String())
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownGrace)
 	defer cancel()
 	err := srv.Shutdown(sctx)
@@ -71,6 +88,27 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	<-errc // Serve has returned ErrServerClosed
 	return err
+}
+
+// drainAware answers GET /readyz with 503 once draining is set, before
+// the readiness checks run. Everything else is served as usual, with
+// "Connection: close", so a client or proxy that reuses connections
+// connects afresh, to a replica that is still ready. Idle connections are
+// left open until the listener closes: closing one under a client that is
+// just sending a request on it would fail that request.
+func drainAware(next http.Handler, draining *atomic.Bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !draining.Load() {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Connection", "close")
+		if r.Method == http.MethodGet && r.URL.Path == "/readyz" {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "status": "shutting_down"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Handler returns the HTTP handler: the MCP endpoint on the configured path

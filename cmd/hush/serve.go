@@ -159,7 +159,9 @@ func startMetrics(ctx context.Context, rt *boot.Runtime, log *slog.Logger) (*met
 		stop()
 		return nil, func() {}, fmt.Errorf("server.metrics_listen: %w", err)
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	// The listener outlives the signal: it serves through the drain and the
+	// grace, and stop ends it once the MCP listener has closed.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if err := m.Serve(ctx, ln); err != nil {
