@@ -1,15 +1,21 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/hushmcp/hush/secret/file/kubetest"
 )
 
 // scaleReplicas is how many `hush serve` processes TestScaleOut runs.
@@ -19,15 +25,17 @@ const scaleReplicas = 3
 // PostgreSQL, behind a round-robin proxy that routes only to replicas whose
 // /readyz answers 200, as a Kubernetes Service does. Eight workers call a
 // SQL tool through the proxy, every request going to whichever replica is
-// next; one replica gets SIGTERM mid-run. It answers 503 on /readyz while
+// next. The database password is rotated under load and every replica
+// swaps its own pool; then one replica gets SIGTERM. It answers 503 on /readyz while
 // it drains, the proxy stops routing to it, it exits 0, and no call fails.
 // Every replica answered calls, and the others kept answering after.
 func TestScaleOut(t *testing.T) {
-	pw := "canary-scale-pw-NOT-REAL"
+	pw, pw2 := "canary-scale-pw-1-NOT-REAL", "canary-scale-pw-2-NOT-REAL"
 	app := newPGApp(t, "scale", pw, itemsSetup...)
 	dir := t.TempDir()
-	cfg := replicaConfig(t, dir, secretFile(t, dir, "db-password", pw), app,
-		"  drain_delay: 3s", "  shutdown_grace: 10s")
+	// One Secret mounted into every pod.
+	mount := kubetest.NewMount(t, filepath.Join(dir, "db-credentials"), map[string]string{"password": pw})
+	cfg := replicaConfig(t, dir, mount.Path("password"), app, "  drain_delay: 3s", "  shutdown_grace: 10s")
 	bin := buildHush(t)
 	reps := make([]*replica, scaleReplicas)
 	for i := range reps {
@@ -44,7 +52,7 @@ func TestScaleOut(t *testing.T) {
 	})
 
 	seen := &lockedBuffer{}
-	l := startCallers(t, lb.url+"/mcp", seen, []string{pw})
+	l := startCallers(t, lb.url+"/mcp", seen, []string{pw, pw2})
 	l.waitCalls(t, 300)
 	waitUntil(t, "every replica to answer calls", 20*time.Second, func() bool {
 		if l.failed.Load() > 0 {
@@ -58,6 +66,25 @@ func TestScaleOut(t *testing.T) {
 		return true
 	})
 
+	// A credential rotation under load: every replica swaps its own pool.
+	if err := pg.AlterPassword(context.Background(), app.Role, pw2); err != nil {
+		t.Fatal(err)
+	}
+	l.waitCalls(t, 60)
+	mount.Update(map[string]string{"password": pw2})
+	waitUntil(t, "every replica to swap its pool", 20*time.Second, func() bool {
+		for _, r := range reps {
+			if !r.logged("source credentials swapped") && l.failed.Load() == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	l.waitCalls(t, 200)
+	for i, r := range reps {
+		t.Logf("replica %d: %s", i, poolConnections(t, r))
+	}
+
 	victim := lb.backends[0]
 	victim.r.terminate()
 	waitUntil(t, "the proxy to stop routing to the stopped replica", 20*time.Second, func() bool {
@@ -66,14 +93,14 @@ func TestScaleOut(t *testing.T) {
 	before := lb.servedCounts()
 	l.waitCalls(t, 300)
 	if err := victim.r.wait(); err != nil {
-		t.Errorf("replica 0 after SIGTERM: %v; stderr:\n%s", err, victim.r.logsWithout(pw))
+		t.Errorf("replica 0 after SIGTERM: %v; stderr:\n%s", err, victim.r.logsWithout(pw, pw2))
 	}
 	l.waitCalls(t, 100) // with replica 0 gone
 	l.halt()
 	lb.stop()
 
 	after := lb.servedCounts()
-	t.Logf("%d calls by %d workers through %d replicas, one stopped mid-run; requests answered per replica: %v (%v when it was taken out)",
+	t.Logf("%d calls by %d workers through %d replicas, a rotation, one replica stopped; requests answered per replica: %v (%v when it was taken out)",
 		l.ok.Load(), workers, scaleReplicas, after, before)
 	if n := l.failed.Load(); n > 0 {
 		t.Errorf("%d of %d calls failed; first: %s", n, n+l.ok.Load(), *l.firstErr.Load())
@@ -90,15 +117,15 @@ func TestScaleOut(t *testing.T) {
 		}
 	}
 	if !victim.saw503.Load() {
-		t.Errorf("replica 0's /readyz never answered 503 after SIGTERM; stderr:\n%s", victim.r.logsWithout(pw))
+		t.Errorf("replica 0's /readyz never answered 503 after SIGTERM; stderr:\n%s", victim.r.logsWithout(pw, pw2))
 	}
 	if !victim.r.logged("draining: /readyz answers 503, still serving") {
-		t.Errorf("replica 0 did not drain; stderr:\n%s", victim.r.logsWithout(pw))
+		t.Errorf("replica 0 did not drain; stderr:\n%s", victim.r.logsWithout(pw, pw2))
 	}
 	for i, r := range reps {
-		assertNoCanary(t, fmt.Sprintf("replica %d stderr", i), r.stderr.String(), pw)
+		assertNoCanary(t, fmt.Sprintf("replica %d stderr", i), r.stderr.String(), pw, pw2)
 	}
-	assertNoCanary(t, "client traffic", seen.String(), pw)
+	assertNoCanary(t, "client traffic", seen.String(), pw, pw2)
 }
 
 // balancer is a round-robin reverse proxy over replicas that routes only
@@ -226,3 +253,25 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 }
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// poolConnections reads a replica's database pool gauges from its
+// /metrics (beside the MCP endpoint, without auth in this config).
+func poolConnections(t *testing.T, r *replica) string {
+	t.Helper()
+	resp, err := http.Get("http://" + r.addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "hush_source_pool_connections") || strings.HasPrefix(line, "hush_source_swaps_total") {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, ", ")
+}
