@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -13,13 +14,15 @@ import (
 // SIGTERM to the real binary with server.drain_delay set: /readyz answers
 // 503 at once while calls on open and new connections still succeed; a
 // call still running when the drain ends finishes within shutdown_grace;
-// the process exits 0 and no call fails.
+// the metrics listener serves throughout; the process exits 0 and no call
+// fails.
 func TestDrainOnSIGTERM(t *testing.T) {
 	pw := "canary-drain-pw-NOT-REAL"
 	app := newPGApp(t, "drain", pw, itemsSetup...)
 	dir := t.TempDir()
+	metricsAddr := freeLoopbackAddr(t)
 	cfg := replicaConfig(t, dir, secretFile(t, dir, "db-password", pw), app,
-		"  drain_delay: 4s", "  shutdown_grace: 20s")
+		"  drain_delay: 4s", "  shutdown_grace: 20s", "  metrics_listen: "+metricsAddr)
 	r := startReplica(t, buildHush(t), cfg)
 	url := "http://" + r.addr + "/mcp"
 	probe := noKeepAlive()
@@ -49,6 +52,15 @@ func TestDrainOnSIGTERM(t *testing.T) {
 	if err := callItem(connectMCP(t, url, "", nil), 3, 3); err != nil {
 		t.Errorf("call on a new session while draining: %v", err)
 	}
+	// The metrics listener serves through the drain.
+	if resp, err := probe.Get("http://" + metricsAddr + "/metrics"); err != nil {
+		t.Errorf("/metrics while draining: %v", err)
+	} else {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("/metrics while draining: %d", resp.StatusCode)
+		}
+	}
 
 	if err := <-slow; err != nil {
 		t.Errorf("call in flight at shutdown: %v", err)
@@ -65,6 +77,18 @@ func TestDrainOnSIGTERM(t *testing.T) {
 		t.Errorf("the grace ran out; stderr:\n%s", r.logsWithout(pw))
 	}
 	assertNoCanary(t, "server stderr", r.stderr.String(), pw)
+}
+
+// freeLoopbackAddr returns a loopback address with a port that was free
+// a moment ago.
+func freeLoopbackAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
 // callItem calls the item tool and checks its answer.
