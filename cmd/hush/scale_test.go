@@ -35,7 +35,7 @@ func TestScaleOut(t *testing.T) {
 	dir := t.TempDir()
 	// One Secret mounted into every pod.
 	mount := kubetest.NewMount(t, filepath.Join(dir, "db-credentials"), map[string]string{"password": pw})
-	cfg := replicaConfig(t, dir, mount.Path("password"), app, "  drain_delay: 3s", "  shutdown_grace: 10s")
+	cfg := replicaConfig(t, dir, mount.Path("password"), app, "  drain_delay: 5s", "  shutdown_grace: 10s")
 	bin := buildHush(t)
 	reps := make([]*replica, scaleReplicas)
 	for i := range reps {
