@@ -294,7 +294,11 @@ func TestMetricsWithEventStreams(t *testing.T) {
 		t.Fatalf("scrape: %d", code)
 	}
 	wantSample(t, body, `hush_tool_calls_total{outcome="ok",tool="echo"}`, 1)
-	wantSample(t, body, `hush_mcp_sessions_active`, 1)
+	// At least the client's session; the SDK may still hold a second one
+	// it is tearing down when the scrape runs, so an exact count would race.
+	if v, ok := sample(body, `hush_mcp_sessions_active`); !ok || v < 1 {
+		t.Errorf("active sessions = %v (present %v), want at least 1", v, ok)
+	}
 	if v, ok := sample(body, `hush_http_requests_total{code="200",handler="mcp"}`); !ok || v < 2 {
 		t.Errorf("mcp 200s = %v (present %v), want at least 2 (initialize, the call)", v, ok)
 	}
