@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/hushmcp/hush/internal/testutil/mcptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,8 +20,6 @@ import (
 	"github.com/hushmcp/hush/config/section"
 	"github.com/hushmcp/hush/internal/assembly"
 	"github.com/hushmcp/hush/internal/boot"
-	"github.com/hushmcp/hush/mcpserver"
-	"github.com/hushmcp/hush/redact"
 	"github.com/hushmcp/hush/source"
 	"github.com/hushmcp/hush/source/cred"
 	"github.com/hushmcp/hush/tool"
@@ -194,28 +193,7 @@ tools:
 
 func serve(t *testing.T, cfg *config.Config) *mcp.ClientSession {
 	t.Helper()
-	red := redact.New(redact.Options{})
-	rt, err := boot.Start(t.Context(), cfg, boot.Options{Redactor: red})
-	t.Cleanup(func() { _ = rt.Close() })
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := mcpserver.New(cfg, mcpserver.Deps{Store: rt.Store, Sources: rt.Sources, Redactor: red})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ct, st := mcp.NewInMemoryTransports()
-	ss, err := srv.MCP().Connect(t.Context(), st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ss.Close() })
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test"}, nil).Connect(t.Context(), ct, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cs.Close() })
-	return cs
+	return mcptest.Serve(t, cfg, nil, nil)
 }
 
 func callText(t *testing.T, cs *mcp.ClientSession, name, args string) string {

@@ -7,6 +7,7 @@ package natskinds_test
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/hushmcp/hush/internal/testutil/mcptest"
 	"log/slog"
 	"maps"
 	"os"
@@ -24,8 +25,6 @@ import (
 	"github.com/hushmcp/hush/internal/boot"
 	"github.com/hushmcp/hush/internal/testutil/leak"
 	"github.com/hushmcp/hush/internal/testutil/natstest"
-	"github.com/hushmcp/hush/mcpserver"
-	"github.com/hushmcp/hush/redact"
 	"github.com/hushmcp/hush/source/nats"
 	"github.com/hushmcp/hush/tool/publish"
 )
@@ -196,31 +195,10 @@ func subscribe(t *testing.T, subject string) func() []*natsio.Msg {
 // any secret the source logs is caught, and checks the log at cleanup.
 func (e *env) serve(t *testing.T, cfg *config.Config) (*mcp.ClientSession, *leak.Buffer) {
 	t.Helper()
-	red := redact.New(redact.Options{})
 	logs := &leak.Buffer{}
 	t.Cleanup(func() { leak.Check(t, "server log", logs.String(), e.canaries...) })
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	rt, err := boot.Start(t.Context(), cfg, boot.Options{Redactor: red, Logger: log})
-	t.Cleanup(func() { _ = rt.Close() })
-	if err != nil {
-		t.Fatal(e.clean(err.Error()))
-	}
-	s, err := mcpserver.New(cfg, mcpserver.Deps{Store: rt.Store, Sources: rt.Sources, Redactor: red, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ct, st := mcp.NewInMemoryTransports()
-	ss, err := s.MCP().Connect(t.Context(), st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ss.Close() })
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test"}, nil).Connect(t.Context(), ct, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cs.Close() })
-	return cs, logs
+	return mcptest.Serve(t, cfg, log, e.clean), logs
 }
 
 // call calls a tool and fails the test if a canary reaches the client.

@@ -7,6 +7,7 @@ package webkinds_test
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/hushmcp/hush/internal/testutil/mcptest"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -17,9 +18,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/hushmcp/hush/config"
-	"github.com/hushmcp/hush/internal/boot"
 	"github.com/hushmcp/hush/internal/testutil/leak"
-	"github.com/hushmcp/hush/mcpserver"
 	"github.com/hushmcp/hush/redact"
 	"github.com/hushmcp/hush/source/httpapi/httpapitest"
 	"github.com/hushmcp/hush/source/webhook/webhooktest"
@@ -198,31 +197,10 @@ func TestRotationOverMCP(t *testing.T) {
 // any secret a source logs is caught, and checks the log at cleanup.
 func serve(t *testing.T, cfg *config.Config) (*mcp.ClientSession, *leak.Buffer) {
 	t.Helper()
-	red := redact.New(redact.Options{})
 	logs := &leak.Buffer{}
 	t.Cleanup(func() { leak.Check(t, "server log", logs.String(), canaries...) })
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	rt, err := boot.Start(t.Context(), cfg, boot.Options{Redactor: red, Logger: log})
-	t.Cleanup(func() { _ = rt.Close() })
-	if err != nil {
-		t.Fatal(clean(err.Error()))
-	}
-	srv, err := mcpserver.New(cfg, mcpserver.Deps{Store: rt.Store, Sources: rt.Sources, Redactor: red, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ct, st := mcp.NewInMemoryTransports()
-	ss, err := srv.MCP().Connect(t.Context(), st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ss.Close() })
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test"}, nil).Connect(t.Context(), ct, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cs.Close() })
-	return cs, logs
+	return mcptest.Serve(t, cfg, log, clean), logs
 }
 
 // call calls a tool and fails the test if any canary reaches the client,

@@ -3,6 +3,7 @@ package redistool_test
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/hushmcp/hush/internal/testutil/mcptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,8 +15,6 @@ import (
 	"github.com/hushmcp/hush/config"
 	"github.com/hushmcp/hush/internal/boot"
 	"github.com/hushmcp/hush/internal/testutil/redistest"
-	"github.com/hushmcp/hush/mcpserver"
-	"github.com/hushmcp/hush/redact"
 	"github.com/hushmcp/hush/source/redis"
 	"github.com/hushmcp/hush/tool/redistool"
 )
@@ -76,28 +75,7 @@ func start(t *testing.T, hushYAML string) *server {
 
 func serve(t *testing.T, cfg *config.Config) *mcp.ClientSession {
 	t.Helper()
-	red := redact.New(redact.Options{})
-	rt, err := boot.Start(t.Context(), cfg, boot.Options{Redactor: red})
-	t.Cleanup(func() { _ = rt.Close() })
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := mcpserver.New(cfg, mcpserver.Deps{Store: rt.Store, Sources: rt.Sources, Redactor: red})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ct, st := mcp.NewInMemoryTransports()
-	ss, err := srv.MCP().Connect(t.Context(), st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ss.Close() })
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test"}, nil).Connect(t.Context(), ct, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cs.Close() })
-	return cs
+	return mcptest.Serve(t, cfg, nil, nil)
 }
 
 // reply is one tool call's outcome as the client saw it.
