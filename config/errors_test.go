@@ -4,7 +4,7 @@ import "testing"
 
 const (
 	validServer = "(valid: name, transport, listen, path, stateless, sse, allowed_origins, auth_token, jwt, call_timeout, shutdown_grace, drain_delay, max_body_bytes, " +
-		"session_timeout, max_sessions, max_concurrent_requests, max_connections, read_timeout, memory_limit, metrics_listen)"
+		"session_timeout, max_sessions, max_concurrent_requests, max_connections, read_timeout, memory_limit, metrics_listen, ready_sources)"
 	validSecret = "(valid: from, required, min_length, max_length, prefix, format, schemes, fields, strict)"
 	validTool   = "(valid: kind, source, description, parameters, timeout, scopes, statement, read_only, max_rows, max_bytes)"
 	validParam  = "(valid: name, type, description, required, default, enum, min, max)"

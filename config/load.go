@@ -117,7 +117,7 @@ func (d *decoder) decode(body ast.Node) *Config {
 	cfg.Secrets = d.secrets(o.fields["secrets"].value)
 	cfg.Providers = d.providers(o, blocks)
 	cfg.Sources = d.sources(o.fields["sources"].value)
-	cfg.Server = d.server(o.fields["server"].value, o.fields["server"].keyTk)
+	cfg.Server = d.server(o.fields["server"].value, o.fields["server"].keyTk, cfg.Sources)
 	cfg.Tools = d.tools(o.fields["tools"].value, cfg.Sources)
 	d.crossCheck(cfg.Secrets)
 	return cfg

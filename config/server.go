@@ -20,11 +20,11 @@ import (
 var (
 	serverKeys = []string{"name", "transport", "listen", "path", "stateless", "sse", "allowed_origins", "auth_token", "jwt",
 		"call_timeout", "shutdown_grace", "drain_delay", "max_body_bytes", "session_timeout", "max_sessions",
-		"max_concurrent_requests", "max_connections", "read_timeout", "memory_limit", "metrics_listen"}
+		"max_concurrent_requests", "max_connections", "read_timeout", "memory_limit", "metrics_listen", "ready_sources"}
 	transports = []string{TransportStdio, TransportHTTP}
 	// httpOnly are the server keys that mean nothing with transport stdio.
 	httpOnly = []string{"listen", "path", "stateless", "sse", "allowed_origins", "auth_token", "jwt", "drain_delay", "max_body_bytes", "session_timeout",
-		"max_sessions", "max_concurrent_requests", "max_connections", "read_timeout"}
+		"max_sessions", "max_concurrent_requests", "max_connections", "read_timeout", "ready_sources"}
 	// wholeRef matches a value that is exactly one ${secret:NAME}.
 	wholeRef = regexp.MustCompile(`^\$\{secret:[A-Za-z_][A-Za-z0-9_]*\}$`)
 )
@@ -104,8 +104,9 @@ func positiveOr[T int | int64 | time.Duration](v, def T) T {
 	return v
 }
 
-// server decodes the server: section; tk marks the section key.
-func (d *decoder) server(n ast.Node, tk *token.Token) Server {
+// server decodes the server: section; tk marks the section key. sources
+// are the declared sources, which ready_sources must name.
+func (d *decoder) server(n ast.Node, tk *token.Token, sources []Source) Server {
 	s := DefaultServer()
 	o := d.object(n, "server", tk, serverKeys)
 	if _, ok := o.get("name"); ok {
@@ -132,6 +133,7 @@ func (d *decoder) server(n ast.Node, tk *token.Token) Server {
 	setInt(d, o, "max_body_bytes", &s.MaxBodyBytes, 1, math.MaxInt64)
 	d.limits(o, &s)
 	d.metricsListen(o, &s)
+	d.readySources(o, &s.ReadySources, sources)
 	if s.Transport == TransportHTTP && s.MetricsListen == "" && s.Path == "/metrics" {
 		d.errorf(o.at, "server.path: /metrics is where metrics are served; choose another path or set metrics_listen")
 	}
@@ -190,6 +192,34 @@ func (d *decoder) metricsListen(o object, s *Server) {
 		return
 	}
 	s.MetricsListen = v
+}
+
+// readySources decodes server.ready_sources: names of declared sources,
+// each at most once. An empty list (the default) means every source.
+func (d *decoder) readySources(o object, dst *[]string, sources []Source) {
+	e, ok := o.get("ready_sources")
+	if !ok {
+		return
+	}
+	byName := map[string]Source{}
+	for _, s := range sources {
+		byName[s.Name] = s
+	}
+	for i, n := range d.seq(e) {
+		item := entry{value: n, path: child(e.path, "", i)}
+		name, ok := d.text(item)
+		switch {
+		case !ok:
+		case strings.TrimSpace(name) == "":
+			d.errorf(at(n), "%s: must not be empty", item.path)
+		case byName[name].Name == "":
+			d.errorf(at(n), "%s: unknown source %s (%s)", item.path, quoteKey(name), declared(byName))
+		case slices.Contains(*dst, name):
+			d.errorf(at(n), "%s: source %s is listed twice", item.path, quoteKey(name))
+		default:
+			*dst = append(*dst, name)
+		}
+	}
 }
 
 // drainDelay decodes server.drain_delay: a duration, zero allowed (the

@@ -63,6 +63,9 @@ type Server struct {
 	// endpoint (http) or nowhere (stdio); MetricsOff, nowhere; else a
 	// host:port of its own, without auth.
 	MetricsListen string
+	// ReadySources names the sources whose ping decides /readyz; empty:
+	// every source. The others are still reported.
+	ReadySources []string
 
 	// Resource limits. Zero means the default (see WithDefaults).
 	SessionTimeout time.Duration // http: an idle session is closed after this

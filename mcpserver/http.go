@@ -216,11 +216,34 @@ type readiness struct {
 	Secrets map[string]string `json:"secrets"` // required secret name -> status
 }
 
+// readyz answers 200 when the replica can serve now: every source that
+// decides readiness (server.ready_sources; empty: all) answers a ping, and
+// every required secret has a value to serve, current (ok) or the last good
+// one (degraded). A source serving on its old credentials after a failed
+// swap pings ok, so it is ready; health_check and the metrics show it
+// degraded. The auth token's secret, which fails closed, is ready unless
+// it revokes every token (tokenRevoked). Sources outside ready_sources,
+// and required secrets only they use, are reported but do not decide.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	rep := tool.Probe(r.Context(), s.probed, nil, min(s.cfg.CallTimeout, maxPingTimeout))
 	body := readiness{Ready: true, Sources: map[string]string{}, Secrets: map[string]string{}}
+	decides := func(src string) bool {
+		return len(s.cfg.ReadySources) == 0 || slices.Contains(s.cfg.ReadySources, src)
+	}
+	used := map[string]bool{} // secret -> used by a source that decides
 	for _, src := range rep.Sources {
 		body.Sources[src.Name] = src.Ping
+		if !decides(src.Name) {
+			for _, name := range s.probed[src.Name].State().Secrets {
+				if _, ok := used[name]; !ok {
+					used[name] = false
+				}
+			}
+			continue
+		}
+		for _, name := range s.probed[src.Name].State().Secrets {
+			used[name] = true
+		}
 		body.Ready = body.Ready && src.Ping == "ok"
 	}
 	status := s.secretStatus()
@@ -230,7 +253,13 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 			st = "unknown"
 		}
 		body.Secrets[name] = st
-		body.Ready = body.Ready && st == string(secret.StatusOK)
+		switch d, seen := used[name]; {
+		case name == s.authSecret:
+			body.Ready = body.Ready && !s.tokenRevoked() // a revoked token refuses every caller
+		case seen && !d: // used only by sources that do not decide
+		default:
+			body.Ready = body.Ready && (st == string(secret.StatusOK) || st == string(secret.StatusDegraded))
+		}
 	}
 	code := http.StatusOK
 	if !body.Ready {
