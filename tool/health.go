@@ -22,7 +22,12 @@ const HealthCheckName = "health_check"
 // Report is the health of every source and of the secrets each one uses. It
 // holds names and states only, never a secret value or an error message.
 type Report struct {
-	OK      bool           `json:"ok"` // every ping succeeded and every listed secret is ok
+	OK bool `json:"ok"` // Status is "ok"
+	// Status is the worst state of any source: "ok"; "degraded" when
+	// everything still serves but something needs attention (a refused
+	// rotation, a secret on its last good value, a lease whose renewals
+	// fail); "failing" when a ping fails or a credential is unusable.
+	Status  string         `json:"status"`
 	Sources []SourceReport `json:"sources"`
 }
 
@@ -68,11 +73,12 @@ func Probe(ctx context.Context, sources map[string]source.Source, store *secret.
 	}
 	wg.Wait()
 	health := secretHealth(store)
-	rep := Report{OK: true, Sources: reps}
+	rep := Report{Status: stateOK, Sources: reps}
 	for i := range reps {
 		reps[i].Secrets = secretReports(sources[reps[i].Name].State().Secrets, health)
-		rep.OK = rep.OK && reps[i].healthy()
+		rep.Status = worse(rep.Status, reps[i].state())
 	}
+	rep.OK = rep.Status == stateOK
 	return rep
 }
 
@@ -138,16 +144,41 @@ func SecretFromHealth(h secret.Health, now time.Time) SecretReport {
 	return r
 }
 
-func (r SourceReport) healthy() bool {
+// Health states, from best to worst.
+const (
+	stateOK       = "ok"
+	stateDegraded = "degraded"
+	stateFailing  = "failing"
+)
+
+// state is the source's worst state, as Report.Status describes it.
+func (r SourceReport) state() string {
 	if r.Ping != "ok" {
-		return false
+		return stateFailing
+	}
+	st := stateOK
+	if r.Status == "degraded" {
+		st = stateDegraded
 	}
 	for _, s := range r.Secrets {
-		if s.Status != string(secret.StatusOK) {
-			return false
+		switch s.Status {
+		case string(secret.StatusOK):
+		case string(secret.StatusDegraded):
+			st = stateDegraded
+		default:
+			return stateFailing
 		}
 	}
-	return true
+	return st
+}
+
+// worse returns the worse of two states.
+func worse(a, b string) string {
+	rank := map[string]int{stateOK: 0, stateDegraded: 1, stateFailing: 2}
+	if rank[b] > rank[a] {
+		return b
+	}
+	return a
 }
 
 // HealthCheck builds the built-in health_check tool. Its result is the
@@ -183,11 +214,7 @@ func HealthCheck(sources map[string]source.Source, store *secret.Store, timeout 
 // Text renders the report for reading: one line per source and per secret.
 func (r Report) Text() string {
 	var b strings.Builder
-	if r.OK {
-		b.WriteString("health: ok\n")
-	} else {
-		b.WriteString("health: failing\n")
-	}
+	b.WriteString("health: " + r.Status + "\n")
 	if len(r.Sources) == 0 {
 		b.WriteString("no sources\n")
 	}
