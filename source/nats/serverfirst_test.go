@@ -37,6 +37,7 @@ func changeOnServerFirst(t *testing.T, src *Source, secrets *sourcetest.Secrets,
 // the new connection and is sent again with the same id, and the stream
 // keeps one copy. No publish fails; the stream holds each message once.
 func TestServerFirstJetStream(t *testing.T) {
+	skipUnderRace(t)
 	u := newUser(t)
 	js, err := jetstream.New(admin(t))
 	if err != nil {
@@ -73,6 +74,7 @@ func TestServerFirstJetStream(t *testing.T) {
 // off after it was sent fails as possibly delivered. Every publish that
 // succeeded arrives exactly once.
 func TestServerFirstCore(t *testing.T) {
+	skipUnderRace(t)
 	u := newUser(t)
 	secrets := sourcetest.NewSecrets(t, map[string]string{sourcetest.CredSecret: credDoc(u.name, u.password)})
 	src, err := Open(t.Context(), Spec{Name: "bus", URL: docURL()}, secrets, nil)
@@ -103,4 +105,17 @@ func TestServerFirstCore(t *testing.T) {
 		})
 	}
 	t.Logf("%d publishes, %d possibly delivered", l.calls.Load(), len(l.failed()))
+}
+
+// skipUnderRace skips the tests that make the server refuse logins en masse
+// while the race detector runs: nats-server v2.15.2 itself races there
+// (server/events.go sendAccountAuthErrorEvent reads a client's message
+// counters that its connection goroutine updates atomically; JetStream
+// forces the system account that turns those events on), which the
+// detector reports about once in twenty runs. They run without -race:
+// go test -run TestServerFirst ./source/nats/
+func skipUnderRace(t *testing.T) {
+	if raceDetector {
+		t.Skip("nats-server v2.15.2 races in its own auth-error events; run without -race")
+	}
 }
