@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -10,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -65,9 +66,6 @@ tools:
 // refuses what is past its limits, /healthz keeps answering throughout, and
 // its peak RSS stays under maxExhaustRSS.
 func TestExhaustion(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("reads RSS from /proc")
-	}
 	p := startBinary(t, exhaustConfig)
 	healthy := p.watchHealth(t)
 	if ok := p.largeResults(t, 8, 500); ok == 0 {
@@ -151,7 +149,7 @@ func withoutEnv(env []string, names ...string) []string {
 	return out
 }
 
-func (p *binary) waitListening(t *testing.T, logs io.Reader) string {
+func (p *binary) waitListening(t testing.TB, logs io.Reader) string {
 	t.Helper()
 	found := make(chan string, 1)
 	go func() {

@@ -27,7 +27,7 @@ type replica struct {
 }
 
 // buildHush builds the binary into a temporary directory.
-func buildHush(t *testing.T) string {
+func buildHush(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "hush")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
@@ -39,7 +39,7 @@ func buildHush(t *testing.T) string {
 // startReplica starts `hush serve --config cfg` on a free loopback port
 // and waits until it listens. At cleanup it is sent SIGTERM, unless it
 // has exited already, and must exit 0.
-func startReplica(t *testing.T, bin, cfg string) *replica {
+func startReplica(t testing.TB, bin, cfg string) *replica {
 	t.Helper()
 	r := &replica{stderr: &leak.Buffer{}, done: make(chan struct{})}
 	r.cmd = exec.Command(bin, "serve", "--config", cfg, "--listen", "127.0.0.1:0")
@@ -140,7 +140,7 @@ var itemsSetup = []string{
 
 // replicaConfig returns a stateless http config over app with the item
 // tool of the rotation test and a slow tool, and extra server lines.
-func replicaConfig(t *testing.T, dir, pwFile string, app pgApp, server ...string) string {
+func replicaConfig(t testing.TB, dir, pwFile string, app pgApp, server ...string) string {
 	t.Helper()
 	text := strings.Join([]string{
 		"server:",

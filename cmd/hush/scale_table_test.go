@@ -18,23 +18,21 @@ import (
 	"github.com/hushmcp/hush/secret/file/kubetest"
 )
 
-// scaleTableWorkers is how many clients drive each run of TestScaleTable.
+// scaleTableWorkers is how many clients drive each run of BenchmarkScaleTable.
 const scaleTableWorkers = 16
 
-// TestScaleTable is a measurement, not a CI test: N = 1, 2 and 4 replicas
+// BenchmarkScaleTable is a measurement, not a CI test: N = 1, 2 and 4 replicas
 // of the real binary, stateless over the shared PostgreSQL behind the
 // round-robin proxy of TestScaleOut, driven by 16 workers for a few
 // seconds each with one password rotation per run. It prints calls/s, the
 // replicas' CPU per call, failed calls (there must be none) and the
 // backend connections each replica holds, as pg_stat_activity sees them.
 //
-//	HUSH_SCALE_TABLE=1 go test -run TestScaleTable -v ./cmd/hush/
+//	go test -run '^$' -bench ScaleTable -v ./cmd/hush/
 //
 // HUSH_SCALE_SECONDS sets the measured seconds per run (default 5).
-func TestScaleTable(t *testing.T) {
-	if os.Getenv("HUSH_SCALE_TABLE") == "" {
-		t.Skip("a measurement: run it with HUSH_SCALE_TABLE=1 go test -run TestScaleTable -v ./cmd/hush/")
-	}
+func BenchmarkScaleTable(b *testing.B) {
+	var t testing.TB = b
 	dur := 5 * time.Second
 	if s := os.Getenv("HUSH_SCALE_SECONDS"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -49,15 +47,15 @@ func TestScaleTable(t *testing.T) {
 		"| ---: | ---: | ---: | ---: | ---: | --- |",
 	}
 	for _, n := range []int{1, 2, 4} {
-		t.Run(fmt.Sprintf("N=%d", n), func(t *testing.T) {
-			rows = append(rows, scaleRun(t, bin, n, dur))
+		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+			rows = append(rows, scaleRun(b, bin, n, dur))
 		})
 	}
 	t.Logf("%d workers, %s measured per run, one rotation per run:\n%s", scaleTableWorkers, dur, strings.Join(rows, "\n"))
 }
 
 // scaleRun measures n replicas for dur and returns the table row.
-func scaleRun(t *testing.T, bin string, n int, dur time.Duration) string {
+func scaleRun(t testing.TB, bin string, n int, dur time.Duration) string {
 	pw, pw2 := fmt.Sprintf("canary-table-pw-%d-a-NOT-REAL", n), fmt.Sprintf("canary-table-pw-%d-b-NOT-REAL", n)
 	app := newPGApp(t, "table", pw, itemsSetup...)
 	dir := t.TempDir()
@@ -144,7 +142,7 @@ type load struct {
 	wg         sync.WaitGroup
 }
 
-func startLoad(t *testing.T, url string, seen *lockedBuffer, workers int, canaries []string) *load {
+func startLoad(t testing.TB, url string, seen *lockedBuffer, workers int, canaries []string) *load {
 	ld := &load{stop: make(chan struct{})}
 	check := &callers{}
 	for w := range workers {
@@ -193,7 +191,7 @@ type backendWatch struct {
 	last []int
 }
 
-func watchBackends(t *testing.T, role string, reps []*replica) *backendWatch {
+func watchBackends(t testing.TB, role string, reps []*replica) *backendWatch {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, pg.AdminDSN())
@@ -286,7 +284,7 @@ func socketPorts(reps []*replica) map[int]int {
 }
 
 // replicasCPU sums the CPU time the replicas' processes have used.
-func replicasCPU(t *testing.T, reps []*replica) time.Duration {
+func replicasCPU(t testing.TB, reps []*replica) time.Duration {
 	t.Helper()
 	var sum time.Duration
 	for _, r := range reps {

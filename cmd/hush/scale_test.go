@@ -150,7 +150,7 @@ type backend struct {
 // readyzEvery is how often the balancer asks each replica's /readyz.
 const readyzEvery = 50 * time.Millisecond
 
-func newBalancer(t *testing.T, reps []*replica) *balancer {
+func newBalancer(t testing.TB, reps []*replica) *balancer {
 	t.Helper()
 	lb := &balancer{done: make(chan struct{})}
 	tr := http.DefaultTransport.(*http.Transport).Clone()

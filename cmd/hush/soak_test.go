@@ -210,7 +210,7 @@ func procStatusKB(t *testing.T, pid int, field string) int64 {
 }
 
 // procCPU returns the user plus system CPU time process pid has used.
-func procCPU(t *testing.T, pid int) time.Duration {
+func procCPU(t testing.TB, pid int) time.Duration {
 	t.Helper()
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/hushmcp/hush/secret"
@@ -163,26 +164,28 @@ func TestRefreshRejectedRulesAndLayers(t *testing.T) {
 // then, without another report.
 func TestRefreshRejectedDeferred(t *testing.T) {
 	setEnv(t)
-	e := newEnv(t, false, func(c *Config) { c.ForcedRefreshInterval = time.Second })
-	e.srv.Put("db", canary("old"))
-	s, _ := pendingStore(t, e, secret.Decl{Name: "DB", From: "awssm://db"})
-	ctx := context.Background()
-	if err := s.Refresh(ctx, "DB"); err != nil { // a forced check: the interval starts
-		t.Fatal(safe(err))
-	}
-	if err := e.srv.StartRotation("db").CreateSecret(canary("new")); err != nil {
-		t.Fatal(err)
-	}
-	checked := e.srv.Count("DescribeSecret")
-	if err := s.RefreshRejected(ctx, "DB"); err != nil {
-		t.Fatal(safe(err))
-	}
-	if e.srv.Count("DescribeSecret") != checked {
-		t.Skip("the forced-refresh interval had passed already (a slow machine)")
-	}
-	wantStored(t, s, "DB", canary("old"))
-	eventually(t, "the pending value served", func() bool {
-		v, _ := s.Get("DB")
-		return string(v.Reveal()) == string(canary("new"))
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, true, func(c *Config) { c.ForcedRefreshInterval = time.Second })
+		e.srv.Put("db", canary("old"))
+		s, _ := pendingStore(t, e, secret.Decl{Name: "DB", From: "awssm://db"})
+		ctx := context.Background()
+		if err := s.Refresh(ctx, "DB"); err != nil { // a forced check: the interval starts
+			t.Fatal(safe(err))
+		}
+		if err := e.srv.StartRotation("db").CreateSecret(canary("new")); err != nil {
+			t.Fatal(err)
+		}
+		checked := e.srv.Count("DescribeSecret")
+		if err := s.RefreshRejected(ctx, "DB"); err != nil {
+			t.Fatal(safe(err))
+		}
+		if e.srv.Count("DescribeSecret") != checked {
+			t.Fatal("a rejection inside the forced-refresh interval re-checked the label at once")
+		}
+		wantStored(t, s, "DB", canary("old"))
+		eventually(t, "the pending value served", func() bool {
+			v, _ := s.Get("DB")
+			return string(v.Reveal()) == string(canary("new"))
+		})
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hushmcp/hush/internal/testutil/wait"
 	"github.com/hushmcp/hush/source"
 )
 
@@ -146,17 +147,11 @@ func (lv *live) call(t *testing.T, what string) {
 	}
 }
 
-// eventually polls cond; sources react to secret changes on their own
+// eventually waits for cond: sources react to secret changes on their own
 // goroutines.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	wait.Until(t, what, 15*time.Second, cond)
 }
 
 func (lv *live) stateText(st source.State) string { return fmt.Sprintf("%+v", st) }

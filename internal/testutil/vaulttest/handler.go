@@ -147,7 +147,7 @@ func decodeBody(w http.ResponseWriter, req *request) bool {
 	dec := json.NewDecoder(req.r.Body)
 	dec.UseNumber()
 	if err := dec.Decode(&req.body); err != nil {
-		writeErrors(w, http.StatusBadRequest, "failed to parse JSON input")
+		writeErrors(w, http.StatusBadRequest, "failed to parse JSON input") // Vault's own words, as clients see them
 		return false
 	}
 	return true
