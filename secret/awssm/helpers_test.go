@@ -2,6 +2,7 @@ package awssm
 
 import (
 	"context"
+	"github.com/hushmcp/hush/internal/testutil/wait"
 	"strings"
 	"testing"
 	"time"
@@ -125,11 +126,5 @@ func checkValue(t testing.TB, what string, got []byte, want []byte) {
 // eventually polls cond every few milliseconds for up to ten seconds.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 10s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	wait.Until(t, what, 10*time.Second, cond)
 }

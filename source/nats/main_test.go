@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/hushmcp/hush/internal/testutil/wait"
 	"maps"
 	"os"
 	"sync"
@@ -100,11 +101,5 @@ func callCtx(t *testing.T) context.Context {
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	wait.Until(t, what, 15*time.Second, cond)
 }

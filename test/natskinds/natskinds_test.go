@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/hushmcp/hush/internal/testutil/mcptest"
+	"github.com/hushmcp/hush/internal/testutil/wait"
 	"log/slog"
 	"maps"
 	"os"
@@ -243,11 +244,5 @@ func write(t *testing.T, path, data string) {
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	wait.Until(t, what, 20*time.Second, cond)
 }
